@@ -1,0 +1,178 @@
+//! Trees and nodes as the service stores and returns them.
+
+use derive_more::Display;
+use serde::{Deserialize, Serialize};
+
+use crate::id::{NodeId, TreeId};
+
+/// The kind of a node, which fixes where it may stand in a tree.
+#[derive(Debug, Display, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// The desired outcome at the root of a tree.
+    #[display("outcome")]
+    Outcome,
+    /// A customer need, pain point or desire, under the outcome or another opportunity.
+    #[display("opportunity")]
+    Opportunity,
+    /// A way to address an opportunity.
+    #[display("solution")]
+    Solution,
+    /// An assumption test of a solution.
+    #[display("experiment")]
+    Experiment,
+}
+
+impl NodeKind {
+    /// All kinds, root first.
+    pub const ALL: [NodeKind; 4] = [
+        NodeKind::Outcome,
+        NodeKind::Opportunity,
+        NodeKind::Solution,
+        NodeKind::Experiment,
+    ];
+
+    /// Returns the kinds a node of this kind may have as its parent.
+    ///
+    /// An outcome has none: it is always the root, created with its tree.
+    pub fn allowed_parents(self) -> &'static [NodeKind] {
+        match self {
+            NodeKind::Outcome => &[],
+            NodeKind::Opportunity => &[NodeKind::Outcome, NodeKind::Opportunity],
+            NodeKind::Solution => &[NodeKind::Opportunity],
+            NodeKind::Experiment => &[NodeKind::Solution],
+        }
+    }
+
+    /// Returns whether a node of this kind may stand directly under a node of `parent` kind.
+    pub fn may_have_parent(self, parent: NodeKind) -> bool {
+        self.allowed_parents().contains(&parent)
+    }
+
+    /// Returns the stored name of the kind, as used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Outcome => "outcome",
+            NodeKind::Opportunity => "opportunity",
+            NodeKind::Solution => "solution",
+            NodeKind::Experiment => "experiment",
+        }
+    }
+
+    /// Parses a stored kind name.
+    pub fn from_name(name: &str) -> Option<NodeKind> {
+        NodeKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+/// An Opportunity Solution Tree: its own fields, without its nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tree {
+    /// The tree's id.
+    pub id: TreeId,
+    /// The tree's title, trimmed, 1 to 200 characters.
+    pub title: String,
+    /// Free text about the tree, at most 10,000 characters; empty when none was given.
+    pub description: String,
+    /// The id of the outcome node at the root.
+    pub root_node_id: NodeId,
+    /// When the tree was created, RFC 3339 UTC.
+    pub created_at: String,
+    /// When the tree's own fields last changed, RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+/// One node of a tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    /// The node's id.
+    pub id: NodeId,
+    /// The tree the node belongs to.
+    pub tree_id: TreeId,
+    /// The parent node; `None` only for the root outcome.
+    pub parent_id: Option<NodeId>,
+    /// What the node is.
+    pub kind: NodeKind,
+    /// The node's title, trimmed, 1 to 200 characters.
+    pub title: String,
+    /// Free text about the node, at most 10,000 characters; empty when none was given.
+    pub description: String,
+    /// The node's place among its siblings, counting from 0 with no gaps.
+    pub position: u32,
+    /// When the node was created, RFC 3339 UTC.
+    pub created_at: String,
+    /// When the node last changed, RFC 3339 UTC.
+    pub updated_at: String,
+}
+
+/// A tree together with its root outcome node, as returned on creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreeWithRoot {
+    /// The tree.
+    #[serde(flatten)]
+    pub tree: Tree,
+    /// Its root outcome node.
+    pub root: Node,
+}
+
+/// The fields of a new tree and of its root outcome.
+#[derive(Debug, Clone, Default)]
+pub struct NewTree {
+    /// The tree's title.
+    pub title: String,
+    /// The tree's description.
+    pub description: String,
+    /// The title of the root outcome node.
+    pub outcome_title: String,
+    /// The description of the root outcome node.
+    pub outcome_description: String,
+}
+
+/// Changes to a tree's own fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TreePatch {
+    /// A new title.
+    pub title: Option<String>,
+    /// A new description; an empty string clears it.
+    pub description: Option<String>,
+}
+
+/// The fields of a new node.
+#[derive(Debug, Clone)]
+pub struct NewNode {
+    /// The node to place the new node under, in the same tree.
+    pub parent_id: NodeId,
+    /// What the new node is.
+    pub kind: NodeKind,
+    /// The node's title.
+    pub title: String,
+    /// The node's description.
+    pub description: String,
+}
+
+/// Changes to a node's fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct NodePatch {
+    /// A new title.
+    pub title: Option<String>,
+    /// A new description; an empty string clears it.
+    pub description: Option<String>,
+}
+
+/// What to do with the descendants of a node that is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Delete only a node without children; a node with children is an error.
+    LeafOnly,
+    /// Delete the node and its whole subtree.
+    Subtree,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    /// The items on this page, in listing order.
+    pub items: Vec<T>,
+    /// The cursor for the next page, or `None` on the last page.
+    pub next_cursor: Option<String>,
+}
