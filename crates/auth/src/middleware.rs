@@ -1,0 +1,158 @@
+//! The per-worker `Service` that checks each request's token header.
+
+use std::{fmt, future::ready, sync::Arc, time::Instant};
+
+use actix_web::{
+    Error, HttpMessage,
+    body::EitherBody,
+    dev::{Service, ServiceRequest, ServiceResponse, forward_ready},
+    http::header::HeaderMap,
+};
+use futures_util::future::LocalBoxFuture;
+use log::warn;
+
+use crate::{
+    gate::Settings,
+    log_limit::Admission,
+    rejection::{Rejection, RejectionReason},
+    token::{TokenFingerprint, find_matching_token},
+};
+
+/// `Service` half of [`ServiceTokenGate`](crate::ServiceTokenGate), created once per worker.
+#[doc(hidden)]
+pub struct ServiceTokenMiddleware<S> {
+    service: S,
+    settings: Arc<Settings>,
+}
+
+impl<S> fmt::Debug for ServiceTokenMiddleware<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceTokenMiddleware")
+            .field("enabled", &self.settings.is_enabled())
+            .field("header_name", &self.settings.header_label)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> ServiceTokenMiddleware<S> {
+    pub(crate) fn new(service: S, settings: Arc<Settings>) -> Self {
+        Self { service, settings }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for ServiceTokenMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    S::Future: 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        if !self.settings.is_enabled() {
+            return self.forward(req);
+        }
+
+        match check_token(&self.settings, req.headers()) {
+            Ok(fingerprint) => {
+                req.extensions_mut().insert(fingerprint);
+                self.forward(req)
+            }
+            Err(reason) => self.reject(req, reason),
+        }
+    }
+}
+
+impl<S, B> ServiceTokenMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    S::Future: 'static,
+    B: 'static,
+{
+    fn forward(
+        &self,
+        req: ServiceRequest,
+    ) -> LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, Error>> {
+        let response = self.service.call(req);
+        Box::pin(async move { response.await.map(ServiceResponse::map_into_left_body) })
+    }
+
+    fn reject(
+        &self,
+        req: ServiceRequest,
+        reason: RejectionReason,
+    ) -> LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, Error>> {
+        let rejection = Rejection::new(
+            reason,
+            Arc::clone(&self.settings.header_label),
+            self.settings.www_authenticate.clone(),
+        );
+        log_rejection(&self.settings, &req, &rejection);
+
+        let (request, _payload) = req.into_parts();
+        let response = match &self.settings.rejection_handler {
+            Some(handler) => handler(&request, &rejection),
+            None => rejection.problem_response(),
+        };
+        let response = ServiceResponse::new(request, response).map_into_right_body();
+        Box::pin(ready(Ok(response)))
+    }
+}
+
+/// Checks the token header of one request and returns the fingerprint of the matching token.
+///
+/// The format checks run before the comparison because they depend only on the presented
+/// value, never on the configured tokens.
+fn check_token(
+    settings: &Settings,
+    headers: &HeaderMap,
+) -> Result<TokenFingerprint, RejectionReason> {
+    let mut values = headers.get_all(&settings.header_name);
+    let Some(value) = values.next() else {
+        return Err(RejectionReason::Missing);
+    };
+    if values.next().is_some() {
+        return Err(RejectionReason::Duplicated);
+    }
+
+    let presented = value.as_bytes();
+    if presented.is_empty() {
+        return Err(RejectionReason::Empty);
+    }
+    if !presented.iter().all(u8::is_ascii_graphic) {
+        return Err(RejectionReason::NotVisibleAscii);
+    }
+
+    find_matching_token(&settings.tokens, presented).ok_or(RejectionReason::Mismatch)
+}
+
+/// Logs a rejection at warn level, within the gate's rate limit. The line names the method,
+/// path, peer address and reason, and nothing derived from the presented value.
+fn log_rejection(settings: &Settings, req: &ServiceRequest, rejection: &Rejection) {
+    let limiter = &settings.log_limiter;
+    let Admission::Log { suppressed_before } = limiter.admit(Instant::now()) else {
+        return;
+    };
+
+    if suppressed_before > 0 {
+        warn!(
+            "service token gate suppressed {suppressed_before} rejection log line(s) in the \
+             previous {:?} window",
+            limiter.window()
+        );
+    }
+
+    let peer = match req.peer_addr() {
+        Some(address) => address.to_string(),
+        None => "unknown peer".to_owned(),
+    };
+    warn!(
+        "service token gate rejected {} {} from {peer}: {rejection}",
+        req.method(),
+        req.path()
+    );
+}
