@@ -10,7 +10,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a request to the store failed.
 #[derive(Debug, Display, Error, From)]
-#[non_exhaustive]
 pub enum Error {
     /// A field's value breaks a field rule.
     #[from]
@@ -50,11 +49,8 @@ pub enum Error {
     },
 
     /// A node would stand under a parent of a kind it may not have.
-    #[display("{child} `{id}` cannot be placed under {parent} `{parent_id}`: {}", parent_rule(*child))]
+    #[display("a {child} cannot be placed under {parent} `{parent_id}`: {}", parent_rule(*child))]
     InvalidParentKind {
-        /// The node being placed, or `new` for one being created.
-        #[error(not(source))]
-        id: String,
         /// The kind of the node being placed.
         child: NodeKind,
         /// The proposed parent.

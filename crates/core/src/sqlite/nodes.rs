@@ -93,7 +93,7 @@ pub(super) fn create(conn: &mut Connection, tree_id: TreeId, new: NewNode) -> Re
         },
         other => other,
     })?;
-    check_parent(&parent, tree_id, "new", new.kind)?;
+    check_parent(&parent, tree_id, new.kind)?;
 
     let now = time::now();
     let node = Node {
@@ -114,7 +114,7 @@ pub(super) fn create(conn: &mut Connection, tree_id: TreeId, new: NewNode) -> Re
 }
 
 /// Checks that a node of `kind` in `tree_id` may stand under `parent`.
-fn check_parent(parent: &Node, tree_id: TreeId, id: &str, kind: NodeKind) -> Result<()> {
+fn check_parent(parent: &Node, tree_id: TreeId, kind: NodeKind) -> Result<()> {
     if parent.tree_id != tree_id {
         return Err(Error::ParentInOtherTree {
             parent_id: parent.id.to_string(),
@@ -125,7 +125,6 @@ fn check_parent(parent: &Node, tree_id: TreeId, id: &str, kind: NodeKind) -> Res
 
     if !kind.may_have_parent(parent.kind) {
         return Err(Error::InvalidParentKind {
-            id: id.to_owned(),
             child: kind,
             parent_id: parent.id.to_string(),
             parent: parent.kind,

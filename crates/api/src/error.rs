@@ -1,0 +1,283 @@
+//! [`ApiError`]: every way a request can fail, and its mapping to problem details.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use derive_more::{Display, From};
+use ost_linker_core::{Error as DomainError, FieldError, InvalidId};
+
+use crate::problem::Problem;
+
+/// Why a request failed.
+///
+/// The `ResponseError` impl maps each variant to a status, a stable code and a detail in one
+/// `match` with no wildcard, so the compiler checks that every domain error has a response.
+#[derive(Debug, Display, From)]
+pub enum ApiError {
+    /// A domain rule or a storage failure reported by the store.
+    #[from]
+    Domain(DomainError),
+
+    /// The body is not well-formed JSON.
+    #[display("invalid JSON: {_0}")]
+    InvalidJson(#[from(ignore)] String),
+
+    /// The body has a member the endpoint does not know.
+    #[display("unknown field {field}: {message}")]
+    UnknownField {
+        /// JSON pointer of the unknown member.
+        field: String,
+        /// The parser's message, which lists the expected names.
+        message: String,
+    },
+
+    /// The body lacks a required member.
+    #[display("missing field {field}")]
+    MissingField {
+        /// JSON pointer of the missing member.
+        field: String,
+    },
+
+    /// A member has the wrong JSON type or a value outside its set.
+    #[display("invalid value at {field}: {message}")]
+    InvalidValue {
+        /// JSON pointer of the member.
+        field: String,
+        /// The parser's message.
+        message: String,
+    },
+
+    /// A PATCH body names no field to change.
+    #[display("empty patch")]
+    EmptyPatch {
+        /// The fields the endpoint accepts, for the detail.
+        allowed: &'static str,
+    },
+
+    /// The body is not sent as JSON.
+    #[display("unsupported media type")]
+    UnsupportedMediaType {
+        /// The Content-Type that was sent, if any.
+        found: Option<String>,
+    },
+
+    /// The body is larger than the configured limit.
+    #[display("payload too large")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// A query parameter is unknown or has an invalid value.
+    #[display("invalid query: {_0}")]
+    InvalidQuery(#[from(ignore)] String),
+
+    /// An id in the path is malformed or of the wrong kind.
+    #[display("{_0}")]
+    InvalidPathId(InvalidId),
+
+    /// No route matches the path.
+    #[display("no route for {path}")]
+    RouteNotFound {
+        /// The request path.
+        path: String,
+    },
+
+    /// The route exists but does not accept the method.
+    #[display("method {method} not allowed")]
+    MethodNotAllowed {
+        /// The request method.
+        method: String,
+        /// The methods the route accepts, for the `Allow` header.
+        allow: &'static str,
+    },
+
+    /// The blocking thread pool went away, which happens only during shutdown.
+    #[display("the blocking thread pool is shut down")]
+    PoolGone,
+}
+
+impl ApiError {
+    /// Builds the problem details for this error.
+    pub fn problem(&self) -> Problem {
+        match self {
+            ApiError::Domain(err) => domain_problem(err),
+            ApiError::InvalidJson(message) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("The request body is not valid JSON ({message}). Send one JSON object."),
+            ),
+            ApiError::UnknownField { field, message } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_field",
+                format!("The body has an {message}. Remove the member or correct its name."),
+            )
+            .with_field(field.as_str()),
+            ApiError::MissingField { field } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_field",
+                format!("The body has no `{field}` member, which is required. Add it."),
+            )
+            .with_field(field.as_str()),
+            ApiError::InvalidValue { field, message } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_value",
+                format!("The value at `{field}` is invalid: {message}."),
+            )
+            .with_field(field.as_str()),
+            ApiError::EmptyPatch { allowed } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "empty_patch",
+                format!("The body changes nothing. Send at least one of: {allowed}."),
+            ),
+            ApiError::UnsupportedMediaType { found } => Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                match found {
+                    Some(found) => format!(
+                        "The body is sent as `{found}`. Send it as JSON with \
+                         `Content-Type: application/json`."
+                    ),
+                    None => "The request has no Content-Type header. Send the body as JSON \
+                             with `Content-Type: application/json`."
+                        .to_owned(),
+                },
+            ),
+            ApiError::PayloadTooLarge { limit } => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "The request body is larger than the limit of {limit} bytes. Send a smaller body."
+                ),
+            ),
+            ApiError::InvalidQuery(message) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("The query string is invalid: {message}."),
+            ),
+            ApiError::InvalidPathId(err) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_id",
+                format!("In the path, {err}. Use the id exactly as the API returned it."),
+            ),
+            ApiError::RouteNotFound { path } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "route_not_found",
+                format!(
+                    "No route matches the path `{path}`. Check the path against the API's routes."
+                ),
+            ),
+            ApiError::MethodNotAllowed { method, allow } => Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("This route does not accept {method}. Use one of: {allow}."),
+            ),
+            ApiError::PoolGone => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "The service is shutting down. Retry the request shortly.",
+            ),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.problem().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.problem();
+        if problem.status().is_server_error() {
+            log::error!("request failed with {}: {self}", problem.code());
+        }
+
+        let mut response = problem.to_response();
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+fn domain_problem(err: &DomainError) -> Problem {
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    match err {
+        DomainError::Field(field_error) => {
+            let code = match field_error {
+                FieldError::Empty { .. } => "empty_value",
+                FieldError::TooLong { .. } => "value_too_long",
+            };
+            Problem::new(unprocessable, code, format!("{field_error}."))
+                .with_field(field_error.field())
+        }
+        DomainError::InvalidId { field, source } => Problem::new(
+            unprocessable,
+            "invalid_id",
+            format!("{source}. Use the id exactly as the API returned it."),
+        )
+        .with_field(*field),
+        DomainError::NotFound { entity, .. } => Problem::new(
+            StatusCode::NOT_FOUND,
+            not_found_code(entity),
+            format!("{err}. Check the id; it may have been deleted."),
+        ),
+        DomainError::UnknownReference { field, entity, .. } => Problem::new(
+            unprocessable,
+            "reference_not_found",
+            format!("{err}. Use the id of an existing {entity} in the same tree."),
+        )
+        .with_field(*field),
+        DomainError::InvalidParentKind { .. } => Problem::new(
+            unprocessable,
+            "invalid_parent_kind",
+            format!("{err}. Choose a parent of an allowed kind."),
+        )
+        .with_field("/parent_id"),
+        DomainError::KindNotCreatable { .. } => Problem::new(
+            unprocessable,
+            "kind_not_creatable",
+            format!("{err}. Use opportunity, solution or experiment."),
+        )
+        .with_field("/kind"),
+        DomainError::ParentInOtherTree { .. } => Problem::new(
+            unprocessable,
+            "parent_in_other_tree",
+            format!("{err}. Choose a parent from the same tree."),
+        )
+        .with_field("/parent_id"),
+        DomainError::NodeHasChildren { .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "node_has_children",
+            format!(
+                "{err}. Delete or move them first, or send `?cascade=true` to delete the whole subtree."
+            ),
+        ),
+        DomainError::RootNodeDelete { tree_id, .. } => Problem::new(
+            unprocessable,
+            "root_node_delete",
+            format!(
+                "{err} and cannot be deleted on its own. Delete the tree with `DELETE /trees/{tree_id}`."
+            ),
+        ),
+        DomainError::SchemaTooNew { .. } | DomainError::Storage(_) => internal_problem(),
+    }
+}
+
+fn not_found_code(entity: &str) -> &'static str {
+    match entity {
+        "tree" => "tree_not_found",
+        "node" => "node_not_found",
+        _ => "not_found",
+    }
+}
+
+fn internal_problem() -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "The service failed to complete the request. It has been logged; retry later.",
+    )
+}

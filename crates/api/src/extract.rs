@@ -1,0 +1,251 @@
+//! Extractors that turn malformed requests into [`ApiError`]s.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest};
+use ost_linker_core::InvalidId;
+use serde::de::DeserializeOwned;
+use serde_path_to_error::{Path, Segment};
+
+use crate::error::ApiError;
+
+/// The maximum request body size in bytes, shared with the JSON extractor's messages.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body, parsed strictly.
+///
+/// The body must be sent as `application/json` (or another `+json` type) and fit in the
+/// configured [`BodyLimit`]. Parse errors carry a JSON pointer to the member at fault, and
+/// request types deny unknown fields, so a client's typo is reported instead of dropped.
+#[derive(Debug)]
+pub struct StrictJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = check_content_type(req);
+        let limit = req.app_data::<BodyLimit>().map_or(0, |limit| limit.0);
+        let body = Bytes::from_request(req, payload);
+
+        Box::pin(async move {
+            content_type?;
+            let bytes = body.await.map_err(|err| {
+                if err.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    ApiError::PayloadTooLarge { limit }
+                } else {
+                    ApiError::InvalidJson(format!("the body could not be read: {err}"))
+                }
+            })?;
+            parse(&bytes).map(StrictJson)
+        })
+    }
+}
+
+fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        return Err(ApiError::UnsupportedMediaType { found: None });
+    };
+
+    let text = value.to_str().unwrap_or_default();
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType {
+            found: Some(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        })
+    }
+}
+
+/// Parses a JSON body into `T`, mapping each kind of failure to its [`ApiError`].
+///
+/// # Errors
+///
+/// Returns [`ApiError::InvalidJson`] for malformed JSON, and [`ApiError::UnknownField`],
+/// [`ApiError::MissingField`] or [`ApiError::InvalidValue`] for JSON that does not fit `T`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Derived struct deserializers also accept a JSON array of the fields in order; a request
+    // body must be an object, so anything else is rejected here.
+    // NOTE: nested objects, such as a tree's `outcome`, are still accepted in array form.
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first.is_some_and(|byte| *byte != b'{') {
+        return Err(ApiError::InvalidValue {
+            field: String::new(),
+            message: "the body must be a JSON object".to_owned(),
+        });
+    }
+
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(deserializer);
+    let err = match result {
+        Ok(value) => return Ok(value),
+        Err(err) => err,
+    };
+
+    let pointer = json_pointer(err.path());
+    let inner = err.into_inner();
+    if !inner.is_data() {
+        return Err(ApiError::InvalidJson(inner.to_string()));
+    }
+
+    let message = strip_position(&inner.to_string());
+    if message.starts_with("unknown field") {
+        return Err(ApiError::UnknownField {
+            field: pointer,
+            message,
+        });
+    }
+    if let Some(name) = missing_field_name(&message) {
+        return Err(ApiError::MissingField {
+            field: format!("{}/{}", pointer.trim_end_matches('/'), escape_pointer(name)),
+        });
+    }
+
+    Err(ApiError::InvalidValue {
+        field: pointer,
+        message,
+    })
+}
+
+/// Renders a deserializer path as an RFC 6901 JSON pointer; the root is the empty string.
+fn json_pointer(path: &Path) -> String {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{}", escape_pointer(key))),
+            Segment::Enum { variant } => pointer.push_str(&format!("/{}", escape_pointer(variant))),
+            Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// Removes serde_json's " at line L column C" suffix, which the pointer replaces.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Returns the name in serde's "missing field `name`" message.
+fn missing_field_name(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
+}
+
+/// Parses an id taken from the path.
+///
+/// # Errors
+///
+/// Returns [`ApiError::InvalidPathId`] when the text is not an id of the expected kind.
+pub fn path_id<T>(text: &str, parse: fn(&str) -> Result<T, InvalidId>) -> Result<T, ApiError> {
+    parse(text).map_err(ApiError::InvalidPathId)
+}
+
+/// Returns the query-string configuration that reports errors as [`ApiError::InvalidQuery`].
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let message = match &err {
+            actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
+            other => other.to_string(),
+        };
+        ApiError::InvalidQuery(message).into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        title: String,
+        outcome: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        title: String,
+    }
+
+    fn field_of(result: Result<Outer, ApiError>) -> (String, Option<String>) {
+        let err = result.expect_err("parsed");
+        let problem = err.problem();
+        let json = serde_json::to_value(&problem).expect("serialize");
+        (
+            problem.code().to_owned(),
+            json["field"].as_str().map(str::to_owned),
+        )
+    }
+
+    #[test]
+    fn parse_reports_pointer_of_each_failure() {
+        // (case, body, expected code, expected pointer)
+        let cases = [
+            ("malformed", r#"{"title": "#, "invalid_json", None),
+            ("not an object", "[1]", "invalid_value", Some("")),
+            (
+                "unknown nested",
+                r#"{"title":"t","outcome":{"title":"o","titel":"x"}}"#,
+                "unknown_field",
+                Some("/outcome/titel"),
+            ),
+            (
+                "missing nested",
+                r#"{"title":"t","outcome":{}}"#,
+                "missing_field",
+                Some("/outcome/title"),
+            ),
+            (
+                "missing top",
+                r#"{"outcome":{"title":"o"}}"#,
+                "missing_field",
+                Some("/title"),
+            ),
+            (
+                "wrong type",
+                r#"{"title":5,"outcome":{"title":"o"}}"#,
+                "invalid_value",
+                Some("/title"),
+            ),
+        ];
+        for (case, body, code, pointer) in cases {
+            let (found_code, found_pointer) = field_of(parse::<Outer>(body.as_bytes()));
+
+            assert_eq!(found_code, code, "{case}");
+            assert_eq!(found_pointer.as_deref(), pointer, "{case}");
+        }
+    }
+
+    #[test]
+    fn pointer_escapes_special_characters() {
+        assert_eq!(escape_pointer("a/b~c"), "a~1b~0c");
+    }
+}

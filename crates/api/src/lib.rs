@@ -1,0 +1,52 @@
+//! The ost-linker HTTP API.
+//!
+//! [`run`] serves the API on a bound listener; the `ost-linker` binary reads a [`Config`] from
+//! the environment, opens the SQLite store and calls it. Tests call [`routes::configure`] on an
+//! `App` directly.
+//!
+//! # Layout
+//!
+//! - [`config`]: environment variables, defaults and `--help`.
+//! - [`routes`]: the routes and how they are wired behind the service-token gate.
+//! - [`extract`]: strict JSON, query and path extraction.
+//! - [`error`] and [`problem`]: every failure as RFC 9457 problem details.
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod problem;
+pub mod routes;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer};
+
+pub use crate::config::Config;
+pub use crate::routes::AppState;
+
+/// The access log format: peer, request line, status, response size and seconds taken.
+///
+/// It copies no request header, so a service token never reaches the log.
+const ACCESS_LOG_FORMAT: &str = r#"%a "%r" %s %b %Ts"#;
+
+/// Starts serving the API on `listener` and returns the running server.
+///
+/// The server stops gracefully on SIGTERM and SIGINT: it stops accepting connections and lets
+/// requests in flight finish, for up to 30 seconds.
+///
+/// # Errors
+///
+/// Returns an error when the listener can't be used.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(Logger::new(ACCESS_LOG_FORMAT))
+            .configure(routes::configure(state.clone()))
+    })
+    .listen(listener)?
+    .run();
+
+    Ok(server)
+}
