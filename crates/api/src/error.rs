@@ -92,6 +92,22 @@ pub enum ApiError {
         allow: &'static str,
     },
 
+    /// A request header has an invalid value.
+    #[display("invalid {header} header: {detail}")]
+    InvalidHeader {
+        /// The header's name.
+        header: &'static str,
+        /// What is wrong and the fix.
+        detail: String,
+    },
+
+    /// An idempotency key was first used with a different request.
+    #[display("idempotency key {key} reused")]
+    IdempotencyKeyReused {
+        /// The key.
+        key: String,
+    },
+
     /// The blocking thread pool went away, which happens only during shutdown.
     #[display("the blocking thread pool is shut down")]
     PoolGone,
@@ -172,6 +188,19 @@ impl ApiError {
                 "method_not_allowed",
                 format!("This route does not accept {method}. Use one of: {allow}."),
             ),
+            ApiError::InvalidHeader { header, detail } => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_header",
+                format!("The {header} header is invalid: {detail}."),
+            ),
+            ApiError::IdempotencyKeyReused { key } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                format!(
+                    "The idempotency key `{key}` was first used with a different request. \
+                     Send a new key for a new request, or the first request unchanged to get its response again."
+                ),
+            ),
             ApiError::PoolGone => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting_down",
@@ -205,14 +234,12 @@ impl ResponseError for ApiError {
 fn domain_problem(err: &DomainError) -> Problem {
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     match err {
-        DomainError::Field(field_error) => {
-            let code = match field_error {
-                FieldError::Empty { .. } => "empty_value",
-                FieldError::TooLong { .. } => "value_too_long",
-            };
-            Problem::new(unprocessable, code, format!("{field_error}."))
-                .with_field(field_error.field())
-        }
+        DomainError::Field(field_error) => Problem::new(
+            unprocessable,
+            field_code(field_error),
+            format!("{field_error}."),
+        )
+        .with_field(field_error.field()),
         DomainError::InvalidId { field, source } => Problem::new(
             unprocessable,
             "invalid_id",
@@ -227,7 +254,7 @@ fn domain_problem(err: &DomainError) -> Problem {
         DomainError::UnknownReference { field, entity, .. } => Problem::new(
             unprocessable,
             "reference_not_found",
-            format!("{err}. Use the id of an existing {entity} in the same tree."),
+            format!("{err}. Use the id of an existing {entity}."),
         )
         .with_field(*field),
         DomainError::InvalidParentKind { .. } => Problem::new(
@@ -262,7 +289,88 @@ fn domain_problem(err: &DomainError) -> Problem {
                 "{err} and cannot be deleted on its own. Delete the tree with `DELETE /trees/{tree_id}`."
             ),
         ),
+        DomainError::NodeCycle { .. } => Problem::new(
+            unprocessable,
+            "node_cycle",
+            format!("{err}. Choose a parent outside the node's subtree."),
+        )
+        .with_field("/parent_id"),
+        DomainError::RootNodeMove { .. } => Problem::new(
+            unprocessable,
+            "root_node_move",
+            format!("{err}. Move its children instead."),
+        ),
+        DomainError::PositionOutOfRange { .. } => Problem::new(
+            unprocessable,
+            "invalid_position",
+            format!("{err}. Leave `position` out to place the node last."),
+        )
+        .with_field("/position"),
+        DomainError::ExperimentFieldOnOtherKind { field, .. } => Problem::new(
+            unprocessable,
+            "experiment_field_not_allowed",
+            format!("{err}. Remove the member."),
+        )
+        .with_field(*field),
+        DomainError::MetricRequired => Problem::new(
+            unprocessable,
+            "metric_required",
+            format!("The {err}. Add it, or use another kind."),
+        )
+        .with_field("/metric"),
+        DomainError::MetricNotAllowed { .. } => Problem::new(
+            unprocessable,
+            "metric_not_allowed",
+            format!("The {err}. Remove `metric`, or use kind metric."),
+        )
+        .with_field("/metric"),
+        DomainError::DuplicateSource { existing_id, .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "duplicate_source",
+            format!("The {err}. Use that item, or change it with `PATCH /evidence/{existing_id}`."),
+        )
+        .with_field("/source/external_id")
+        .with_existing_id(existing_id.as_str()),
+        DomainError::DuplicateLink { existing_id, .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "duplicate_link",
+            format!("The {err}. Change that link with `PATCH /links/{existing_id}` instead."),
+        )
+        .with_field("/evidence_id")
+        .with_existing_id(existing_id.as_str()),
+        DomainError::EvidenceLinked { id, .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "evidence_linked",
+            format!(
+                "The {err}. Delete its links first, or send `DELETE /evidence/{id}?cascade=true` to delete them with it."
+            ),
+        ),
+        DomainError::VersionMismatch { .. } => Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            format!(
+                "The {err}, so nothing was changed. GET it again and retry with its current ETag."
+            ),
+        ),
+        DomainError::IdempotencyKeyTaken { .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_in_use",
+            format!("The {err}. Retry the request to get its response."),
+        ),
         DomainError::SchemaTooNew { .. } | DomainError::Storage(_) => internal_problem(),
+    }
+}
+
+fn field_code(err: &FieldError) -> &'static str {
+    match err {
+        FieldError::Empty { .. } => "empty_value",
+        FieldError::TooLong { .. } => "value_too_long",
+        FieldError::InvalidTag { .. } => "invalid_tag",
+        FieldError::DuplicateTag { .. } => "duplicate_tag",
+        FieldError::TooManyTags { .. } => "too_many_tags",
+        FieldError::InvalidTimestamp { .. } => "invalid_timestamp",
+        FieldError::InvalidUrl { .. } => "invalid_url",
+        FieldError::OutOfRange { .. } => "out_of_range",
     }
 }
 
@@ -270,6 +378,8 @@ fn not_found_code(entity: &str) -> &'static str {
     match entity {
         "tree" => "tree_not_found",
         "node" => "node_not_found",
+        "evidence" => "evidence_not_found",
+        "link" => "link_not_found",
         _ => "not_found",
     }
 }

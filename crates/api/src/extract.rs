@@ -8,7 +8,9 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest};
 use ost_linker_core::InvalidId;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
 
 use crate::error::ApiError;
@@ -23,7 +25,12 @@ pub struct BodyLimit(pub usize);
 /// configured [`BodyLimit`]. Parse errors carry a JSON pointer to the member at fault, and
 /// request types deny unknown fields, so a client's typo is reported instead of dropped.
 #[derive(Debug)]
-pub struct StrictJson<T>(pub T);
+pub struct StrictJson<T> {
+    /// The body as the endpoint's request type.
+    pub body: T,
+    /// The body as parsed JSON, for digests of the request.
+    pub json: Value,
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
     type Error = ApiError;
@@ -45,7 +52,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for StrictJson<T> {
                     ApiError::InvalidJson(format!("the body could not be read: {err}"))
                 }
             })?;
-            parse(&bytes).map(StrictJson)
+            let json = parse_value(&bytes)?;
+            let body = parse(&json)?;
+            Ok(StrictJson { body, json })
         })
     }
 }
@@ -73,38 +82,39 @@ fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// Parses a JSON body into `T`, mapping each kind of failure to its [`ApiError`].
+/// Parses the bytes of a body as one JSON object.
 ///
 /// # Errors
 ///
-/// Returns [`ApiError::InvalidJson`] for malformed JSON, and [`ApiError::UnknownField`],
-/// [`ApiError::MissingField`] or [`ApiError::InvalidValue`] for JSON that does not fit `T`.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // Derived struct deserializers also accept a JSON array of the fields in order; a request
-    // body must be an object, so anything else is rejected here.
-    // NOTE: nested objects, such as a tree's `outcome`, are still accepted in array form.
-    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
-    if first.is_some_and(|byte| *byte != b'{') {
+/// Returns [`ApiError::InvalidJson`] for malformed JSON and [`ApiError::InvalidValue`] for
+/// JSON that is not an object.
+pub fn parse_value(bytes: &[u8]) -> Result<Value, ApiError> {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|err| ApiError::InvalidJson(err.to_string()))?;
+    if !value.is_object() {
         return Err(ApiError::InvalidValue {
             field: String::new(),
             message: "the body must be a JSON object".to_owned(),
         });
     }
 
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(deserializer);
-    let err = match result {
+    Ok(value)
+}
+
+/// Converts a parsed body into `T`, mapping each kind of mismatch to its [`ApiError`].
+///
+/// # Errors
+///
+/// Returns [`ApiError::UnknownField`], [`ApiError::MissingField`] or
+/// [`ApiError::InvalidValue`], each with a JSON pointer to the member at fault.
+pub fn parse<T: DeserializeOwned>(json: &Value) -> Result<T, ApiError> {
+    let err = match serde_path_to_error::deserialize(json) {
         Ok(value) => return Ok(value),
         Err(err) => err,
     };
 
     let pointer = json_pointer(err.path());
-    let inner = err.into_inner();
-    if !inner.is_data() {
-        return Err(ApiError::InvalidJson(inner.to_string()));
-    }
-
-    let message = strip_position(&inner.to_string());
+    let message = strip_position(&err.into_inner().to_string());
     if message.starts_with("unknown field") {
         return Err(ApiError::UnknownField {
             field: pointer,
@@ -154,6 +164,37 @@ fn missing_field_name(message: &str) -> Option<&str> {
     message.strip_prefix("missing field `")?.split('`').next()
 }
 
+/// Deserializes a field that may be `null`: absent gives `None`, `null` gives `Some(None)`.
+///
+/// Use with `#[serde(default, deserialize_with = "nullable")]` on an `Option<Option<T>>`.
+///
+/// # Errors
+///
+/// Returns the deserializer's error for a value that is neither `null` nor a `T`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Deserializes a field that may be absent but not `null`.
+///
+/// Use with `#[serde(default, deserialize_with = "not_null")]` on an `Option<T>`, so a
+/// `null` in a patch is an error instead of meaning "leave as it is".
+///
+/// # Errors
+///
+/// Returns the deserializer's error for `null` or a value that is not a `T`.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 /// Parses an id taken from the path.
 ///
 /// # Errors
@@ -176,8 +217,6 @@ pub fn query_config() -> web::QueryConfig {
 
 #[cfg(test)]
 mod tests {
-    use serde::Deserialize;
-
     use super::*;
 
     #[derive(Debug, Deserialize)]
@@ -193,6 +232,10 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         title: String,
+    }
+
+    fn parse_body(body: &str) -> Result<Outer, ApiError> {
+        parse(&parse_value(body.as_bytes())?)
     }
 
     fn field_of(result: Result<Outer, ApiError>) -> (String, Option<String>) {
@@ -237,7 +280,7 @@ mod tests {
             ),
         ];
         for (case, body, code, pointer) in cases {
-            let (found_code, found_pointer) = field_of(parse::<Outer>(body.as_bytes()));
+            let (found_code, found_pointer) = field_of(parse_body(body));
 
             assert_eq!(found_code, code, "{case}");
             assert_eq!(found_pointer.as_deref(), pointer, "{case}");

@@ -9,6 +9,7 @@
 //! - [`config`]: environment variables, defaults and `--help`.
 //! - [`routes`]: the routes and how they are wired behind the service-token gate.
 //! - [`extract`]: strict JSON, query and path extraction.
+//! - [`write`]: actor, idempotency key and `If-Match` headers, and replayed creates.
 //! - [`error`] and [`problem`]: every failure as RFC 9457 problem details.
 
 pub mod config;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod problem;
 pub mod routes;
+pub mod write;
 
 use std::net::TcpListener;
 

@@ -4,7 +4,8 @@
 //! service-token gate, is `application/problem+json` with the standard members `type`, `title`,
 //! `status` and `detail`, and two extension members: `code`, a stable snake_case name a client
 //! can branch on, and `field`, a JSON pointer to the request body field at fault when there is
-//! one. `type` is always `about:blank`, so `title` is the HTTP status phrase.
+//! one. A 409 for a duplicate also carries `existing_id`, the id of the entity it collides
+//! with. `type` is always `about:blank`, so `title` is the HTTP status phrase.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -25,6 +26,8 @@ pub struct Problem {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_id: Option<String>,
 }
 
 impl Problem {
@@ -38,7 +41,15 @@ impl Problem {
             detail: detail.into(),
             code,
             field: None,
+            existing_id: None,
         }
+    }
+
+    /// Names the stored entity that a conflicting request collides with, so a client can
+    /// use it instead of guessing.
+    pub fn with_existing_id(mut self, id: impl Into<String>) -> Self {
+        self.existing_id = Some(id.into());
+        self
     }
 
     /// Points the problem at a request body field, as a JSON pointer such as `/outcome/title`.

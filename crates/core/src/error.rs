@@ -3,7 +3,7 @@
 use derive_more::{Display, Error, From};
 
 use crate::id::InvalidId;
-use crate::model::NodeKind;
+use crate::model::{EvidenceKind, NodeKind};
 
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -106,6 +106,120 @@ pub enum Error {
         tree_id: String,
     },
 
+    /// A node would move under itself or one of its descendants.
+    #[display(
+        "node `{id}` cannot move under `{parent_id}`, which is the node itself or one of its descendants"
+    )]
+    NodeCycle {
+        /// The node being moved.
+        #[error(not(source))]
+        id: String,
+        /// The proposed parent.
+        #[error(not(source))]
+        parent_id: String,
+    },
+
+    /// The root outcome was to be moved.
+    #[display("node `{id}` is the root outcome of its tree and cannot move")]
+    RootNodeMove {
+        /// The root node.
+        #[error(not(source))]
+        id: String,
+    },
+
+    /// A position is past the end of the sibling list.
+    #[display("position {position} is out of range: the parent has room for positions 0 to {max}")]
+    PositionOutOfRange {
+        /// The requested position.
+        position: u32,
+        /// The largest valid position.
+        max: u32,
+    },
+
+    /// An experiment-only field was given for another kind of node.
+    #[display("`{field}` applies only to experiments, and this node is a {kind}")]
+    ExperimentFieldOnOtherKind {
+        /// The JSON pointer of the field.
+        field: &'static str,
+        /// The node's kind.
+        kind: NodeKind,
+    },
+
+    /// A `metric` evidence item lacks its metric object.
+    #[display("evidence of kind metric needs a `metric` object with name, value, unit and period")]
+    MetricRequired,
+
+    /// A metric object was given for evidence of another kind.
+    #[display("evidence of kind {kind} cannot carry a `metric` object; only kind metric can")]
+    MetricNotAllowed {
+        /// The evidence kind.
+        kind: EvidenceKind,
+    },
+
+    /// Another evidence item already has the same source system and external id.
+    #[display(
+        "evidence `{existing_id}` already has source system `{system}` and external id `{external_id}`"
+    )]
+    DuplicateSource {
+        /// The source system.
+        #[error(not(source))]
+        system: String,
+        /// The external id.
+        #[error(not(source))]
+        external_id: String,
+        /// The evidence item that has them.
+        #[error(not(source))]
+        existing_id: String,
+    },
+
+    /// The node and evidence item are already linked.
+    #[display(
+        "node `{node_id}` is already linked to evidence `{evidence_id}` by link `{existing_id}`"
+    )]
+    DuplicateLink {
+        /// The node.
+        #[error(not(source))]
+        node_id: String,
+        /// The evidence item.
+        #[error(not(source))]
+        evidence_id: String,
+        /// The existing link.
+        #[error(not(source))]
+        existing_id: String,
+    },
+
+    /// Evidence with links was to be deleted without its links.
+    #[display("evidence `{id}` is linked to {links} node(s)")]
+    EvidenceLinked {
+        /// The evidence item.
+        #[error(not(source))]
+        id: String,
+        /// How many links point to it.
+        links: u64,
+    },
+
+    /// The caller's `If-Match` version is not the current one.
+    #[display("{entity} `{id}` is at version {current}, not {expected}")]
+    VersionMismatch {
+        /// The kind of entity.
+        entity: &'static str,
+        /// The entity's id.
+        #[error(not(source))]
+        id: String,
+        /// The version the caller expected.
+        expected: u64,
+        /// The stored version.
+        current: u64,
+    },
+
+    /// A concurrent request stored a response for the same idempotency key first.
+    #[display("idempotency key `{key}` was used by a concurrent request")]
+    IdempotencyKeyTaken {
+        /// The key.
+        #[error(not(source))]
+        key: String,
+    },
+
     /// The database was written by a newer version of the service.
     #[display(
         "the database has schema version {found}, but this build supports at most {supported}"
@@ -154,13 +268,88 @@ pub enum FieldError {
         /// The maximum length of the field in characters.
         max: usize,
     },
+
+    /// A tag is not a short lowercase label.
+    #[display(
+        "tag `{tag}` is invalid: use 1 to {max} lowercase letters, digits, `-` or `_`, such as `data-entry`"
+    )]
+    InvalidTag {
+        /// The tag's index in the list.
+        index: usize,
+        /// The tag as given.
+        tag: String,
+        /// The maximum length of a tag in characters.
+        max: usize,
+    },
+
+    /// A tag appears twice.
+    #[display("tag `{tag}` appears more than once: list each tag once")]
+    DuplicateTag {
+        /// The index of the repeat.
+        index: usize,
+        /// The tag.
+        tag: String,
+    },
+
+    /// There are more tags than allowed.
+    #[display("there are {count} tags: keep at most {max}")]
+    TooManyTags {
+        /// How many were given.
+        count: usize,
+        /// The maximum.
+        max: usize,
+    },
+
+    /// A timestamp is not RFC 3339.
+    #[display(
+        "`{field}` is `{value}`, which is not an RFC 3339 timestamp: use a form such as `2026-07-03T14:20:00Z`"
+    )]
+    InvalidTimestamp {
+        /// The JSON pointer of the field.
+        field: &'static str,
+        /// The value as given.
+        value: String,
+    },
+
+    /// A URL is not an absolute `http` or `https` URL.
+    #[display(
+        "`{field}` is `{value}`, which is not an http or https URL: give an absolute URL such as `https://example.com/ticket/42`"
+    )]
+    InvalidUrl {
+        /// The JSON pointer of the field.
+        field: &'static str,
+        /// The value as given.
+        value: String,
+    },
+
+    /// A number is outside its range.
+    #[display("`{field}` is {value}: use a whole number from {min} to {max}")]
+    OutOfRange {
+        /// The JSON pointer of the field.
+        field: &'static str,
+        /// The value as given.
+        value: i64,
+        /// The smallest allowed value.
+        min: i64,
+        /// The largest allowed value.
+        max: i64,
+    },
 }
 
 impl FieldError {
     /// Returns the JSON pointer of the field at fault.
-    pub fn field(&self) -> &'static str {
+    pub fn field(&self) -> String {
         match self {
-            FieldError::Empty { field, .. } | FieldError::TooLong { field, .. } => field,
+            FieldError::Empty { field, .. } | FieldError::TooLong { field, .. } => {
+                (*field).to_owned()
+            }
+            FieldError::InvalidTag { index, .. } | FieldError::DuplicateTag { index, .. } => {
+                format!("/tags/{index}")
+            }
+            FieldError::TooManyTags { .. } => "/tags".to_owned(),
+            FieldError::InvalidTimestamp { field, .. }
+            | FieldError::InvalidUrl { field, .. }
+            | FieldError::OutOfRange { field, .. } => (*field).to_owned(),
         }
     }
 }

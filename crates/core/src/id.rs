@@ -121,6 +121,20 @@ define_id!(
     "node_"
 );
 
+define_id!(
+    /// The id of an evidence item, `evid_…`.
+    EvidenceId,
+    "evidence",
+    "evid_"
+);
+
+define_id!(
+    /// The id of a link between a node and an evidence item, `link_…`.
+    LinkId,
+    "link",
+    "link_"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

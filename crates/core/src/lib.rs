@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //!
-//! - [`model`]: trees, nodes and the inputs that create and change them.
+//! - [`model`]: trees, nodes, evidence, links and history, and the inputs that create and
+//!   change them.
 //! - [`rules`]: field rules shared by every entity.
 //! - [`id`]: prefixed ids such as `tree_…` and `node_…`.
 //! - [`store`]: the [`Store`] trait; [`sqlite`]: its SQLite implementation.
@@ -16,20 +17,20 @@
 //! # Example
 //!
 //! ```
-//! use ost_linker_core::{NewNode, NewTree, NodeKind, SqliteStore, Store};
+//! use ost_linker_core::{NewNode, NewTree, NodeKind, SqliteStore, TreeStore, WriteContext};
 //!
 //! let store = SqliteStore::open_in_memory()?;
-//! let created = store.create_tree(NewTree {
+//! let ctx = WriteContext::default();
+//! let created = store.create_tree(&ctx, NewTree {
 //!     title: "Trial retention".into(),
 //!     outcome_title: "Raise 90-day trial retention to 26%".into(),
 //!     ..NewTree::default()
 //! })?;
-//! let opportunity = store.create_node(created.tree.id, NewNode {
-//!     parent_id: created.root.id,
-//!     kind: NodeKind::Opportunity,
-//!     title: "Setting up the first schedule takes too long".into(),
-//!     description: String::new(),
-//! })?;
+//! let opportunity = store.create_node(
+//!     &ctx,
+//!     created.tree.id,
+//!     NewNode::new(created.root.id, NodeKind::Opportunity, "Setting up the first schedule takes too long"),
+//! )?;
 //! assert_eq!(opportunity.position, 0);
 //! # Ok::<(), ost_linker_core::Error>(())
 //! ```
@@ -45,9 +46,7 @@ pub mod store;
 pub mod time;
 
 pub use crate::error::{Error, FieldError, Result};
-pub use crate::id::{InvalidId, NodeId, TreeId};
-pub use crate::model::{
-    DeleteMode, NewNode, NewTree, Node, NodeKind, NodePatch, Page, Tree, TreePatch, TreeWithRoot,
-};
+pub use crate::id::{EvidenceId, InvalidId, LinkId, NodeId, TreeId};
+pub use crate::model::*;
 pub use crate::sqlite::SqliteStore;
-pub use crate::store::{PageRequest, Store};
+pub use crate::store::{EvidenceStore, PageRequest, Store, TreeStore};

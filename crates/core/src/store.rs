@@ -1,9 +1,20 @@
 //! The storage interface the API is written against.
+//!
+//! [`Store`] gathers one trait per area: [`TreeStore`] for trees, nodes and their history,
+//! and [`EvidenceStore`] for evidence and links. Methods block on the database, so async
+//! callers run them on a blocking thread pool. Every method that writes does so in one
+//! transaction, which also appends the tree's history and, for a create with an idempotency
+//! key in its [`WriteContext`], stores the response.
+//!
+//! Methods that change an entity take `expected_version`: when it is `Some` and differs from
+//! the stored version, they fail with [`crate::Error::VersionMismatch`] and change nothing.
 
 use crate::error::Result;
-use crate::id::{NodeId, TreeId};
+use crate::id::{EvidenceId, LinkId, NodeId, TreeId};
 use crate::model::{
-    DeleteMode, NewNode, NewTree, Node, NodePatch, Page, Tree, TreePatch, TreeWithRoot,
+    DeleteMode, Evidence, EvidenceFilter, EvidenceLink, EvidencePatch, HistoryEntry, Link,
+    LinkPatch, NewEvidence, NewLink, NewNode, NewTree, Node, NodeLink, NodePatch, Page,
+    StoredResponse, Tree, TreePatch, TreeWithRoot, WriteContext,
 };
 
 /// A request for one page of a keyset-paginated listing.
@@ -15,11 +26,13 @@ pub struct PageRequest<C> {
     pub after: Option<C>,
 }
 
-/// Stores trees and their nodes, enforcing every domain rule.
-///
-/// Methods block on the database, so async callers run them on a blocking thread pool. Each
-/// method that changes more than one row does so in one transaction.
-pub trait Store: Send + Sync + 'static {
+/// Everything the API needs from storage.
+pub trait Store: TreeStore + EvidenceStore + 'static {}
+
+impl<T: TreeStore + EvidenceStore + 'static> Store for T {}
+
+/// Trees, their nodes, their history, and stored idempotent responses.
+pub trait TreeStore: Send + Sync {
     /// Checks that the database answers.
     ///
     /// # Errors
@@ -32,7 +45,7 @@ pub trait Store: Send + Sync + 'static {
     /// # Errors
     ///
     /// Returns [`crate::Error::Field`] when a title or description breaks a field rule.
-    fn create_tree(&self, new: NewTree) -> Result<TreeWithRoot>;
+    fn create_tree(&self, ctx: &WriteContext, new: NewTree) -> Result<TreeWithRoot>;
 
     /// Lists trees in creation order, one page at a time.
     ///
@@ -52,25 +65,39 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// Returns [`crate::Error::NotFound`] or [`crate::Error::Field`].
-    fn update_tree(&self, id: TreeId, patch: TreePatch) -> Result<Tree>;
+    /// Returns [`crate::Error::NotFound`], [`crate::Error::VersionMismatch`] or
+    /// [`crate::Error::Field`].
+    fn update_tree(
+        &self,
+        ctx: &WriteContext,
+        id: TreeId,
+        patch: TreePatch,
+        expected_version: Option<u64>,
+    ) -> Result<Tree>;
 
-    /// Deletes a tree and all its nodes.
+    /// Deletes a tree with all its nodes and their links; its history stays.
     ///
     /// # Errors
     ///
-    /// Returns [`crate::Error::NotFound`] when there is no such tree.
-    fn delete_tree(&self, id: TreeId) -> Result<()>;
+    /// Returns [`crate::Error::NotFound`] or [`crate::Error::VersionMismatch`].
+    fn delete_tree(
+        &self,
+        ctx: &WriteContext,
+        id: TreeId,
+        expected_version: Option<u64>,
+    ) -> Result<()>;
 
-    /// Adds a node under an existing node of the same tree, after its last sibling.
+    /// Adds a node under an existing node of the same tree, at `new.position` or after its
+    /// last sibling.
     ///
     /// # Errors
     ///
     /// Returns [`crate::Error::NotFound`] for a missing tree, and
     /// [`crate::Error::UnknownReference`], [`crate::Error::ParentInOtherTree`],
-    /// [`crate::Error::InvalidParentKind`], [`crate::Error::KindNotCreatable`] or
+    /// [`crate::Error::InvalidParentKind`], [`crate::Error::KindNotCreatable`],
+    /// [`crate::Error::PositionOutOfRange`], [`crate::Error::ExperimentFieldOnOtherKind`] or
     /// [`crate::Error::Field`] when the node breaks a rule.
-    fn create_node(&self, tree_id: TreeId, new: NewNode) -> Result<Node>;
+    fn create_node(&self, ctx: &WriteContext, tree_id: TreeId, new: NewNode) -> Result<Node>;
 
     /// Lists every node of a tree in depth-first order, siblings by position.
     ///
@@ -86,20 +113,166 @@ pub trait Store: Send + Sync + 'static {
     /// Returns [`crate::Error::NotFound`] when there is no such node.
     fn get_node(&self, id: NodeId) -> Result<Node>;
 
-    /// Changes a node's title or description.
+    /// Changes a node's fields, or moves it with its subtree to another parent or position.
     ///
     /// # Errors
     ///
-    /// Returns [`crate::Error::NotFound`] or [`crate::Error::Field`].
-    fn update_node(&self, id: NodeId, patch: NodePatch) -> Result<Node>;
+    /// Returns [`crate::Error::NotFound`], [`crate::Error::VersionMismatch`],
+    /// [`crate::Error::Field`], [`crate::Error::ExperimentFieldOnOtherKind`], and for a move
+    /// [`crate::Error::RootNodeMove`], [`crate::Error::NodeCycle`],
+    /// [`crate::Error::InvalidParentKind`], [`crate::Error::ParentInOtherTree`] or
+    /// [`crate::Error::PositionOutOfRange`].
+    fn update_node(
+        &self,
+        ctx: &WriteContext,
+        id: NodeId,
+        patch: NodePatch,
+        expected_version: Option<u64>,
+    ) -> Result<Node>;
 
-    /// Deletes a node, or with [`DeleteMode::Subtree`] the node and all its descendants, and
-    /// closes the gap in its siblings' positions. Returns how many nodes were deleted.
+    /// Deletes a node, or with [`DeleteMode::Subtree`] the node and all its descendants, with
+    /// their links, and closes the gap in the siblings' positions. Returns how many nodes
+    /// were deleted.
     ///
     /// # Errors
     ///
-    /// Returns [`crate::Error::NotFound`], [`crate::Error::RootNodeDelete`] for the root
-    /// outcome, and [`crate::Error::NodeHasChildren`] for a node with children in
-    /// [`DeleteMode::LeafOnly`].
-    fn delete_node(&self, id: NodeId, mode: DeleteMode) -> Result<u64>;
+    /// Returns [`crate::Error::NotFound`], [`crate::Error::VersionMismatch`],
+    /// [`crate::Error::RootNodeDelete`] for the root outcome, and
+    /// [`crate::Error::NodeHasChildren`] for a node with children in [`DeleteMode::LeafOnly`].
+    fn delete_node(
+        &self,
+        ctx: &WriteContext,
+        id: NodeId,
+        mode: DeleteMode,
+        expected_version: Option<u64>,
+    ) -> Result<u64>;
+
+    /// Lists a tree's history, newest first; the cursor is the `seq` of the last entry.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] when the tree never existed.
+    fn list_history(&self, tree_id: TreeId, page: PageRequest<i64>) -> Result<Page<HistoryEntry>>;
+
+    /// Returns the response stored for an idempotency key, if any.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::Storage`] when the database fails.
+    fn find_stored_response(&self, key: &str) -> Result<Option<StoredResponse>>;
+}
+
+/// Evidence items and the links between them and nodes.
+pub trait EvidenceStore: Send + Sync {
+    /// Stores a new evidence item.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::Field`], [`crate::Error::MetricRequired`],
+    /// [`crate::Error::MetricNotAllowed`], or [`crate::Error::DuplicateSource`] naming the
+    /// item that already has the same source system and external id.
+    fn create_evidence(&self, ctx: &WriteContext, new: NewEvidence) -> Result<Evidence>;
+
+    /// Lists evidence in creation order, filtered, one page at a time.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::Storage`] when the database fails.
+    fn list_evidence(
+        &self,
+        filter: &EvidenceFilter,
+        page: PageRequest<EvidenceId>,
+    ) -> Result<Page<Evidence>>;
+
+    /// Returns one evidence item.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] when there is no such item.
+    fn get_evidence(&self, id: EvidenceId) -> Result<Evidence>;
+
+    /// Changes an evidence item; the result must pass the rules of a new item.
+    ///
+    /// # Errors
+    ///
+    /// As [`EvidenceStore::create_evidence`], plus [`crate::Error::NotFound`] and
+    /// [`crate::Error::VersionMismatch`].
+    fn update_evidence(
+        &self,
+        ctx: &WriteContext,
+        id: EvidenceId,
+        patch: EvidencePatch,
+        expected_version: Option<u64>,
+    ) -> Result<Evidence>;
+
+    /// Deletes an evidence item; linked items only with `with_links`, which deletes the links
+    /// too. Returns how many links were deleted.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`], [`crate::Error::VersionMismatch`], or
+    /// [`crate::Error::EvidenceLinked`] when the item has links and `with_links` is false.
+    fn delete_evidence(
+        &self,
+        ctx: &WriteContext,
+        id: EvidenceId,
+        with_links: bool,
+        expected_version: Option<u64>,
+    ) -> Result<u64>;
+
+    /// Links a node to an evidence item.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] for the node, [`crate::Error::UnknownReference`]
+    /// for the evidence item, [`crate::Error::Field`] for the strength or note, and
+    /// [`crate::Error::DuplicateLink`] when the pair is already linked.
+    fn create_link(&self, ctx: &WriteContext, node_id: NodeId, new: NewLink) -> Result<Link>;
+
+    /// Lists a node's links, each with a summary of its evidence.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] when there is no such node.
+    fn list_node_links(&self, node_id: NodeId) -> Result<Vec<NodeLink>>;
+
+    /// Lists an evidence item's links, each with summaries of its node and tree.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] when there is no such item.
+    fn list_evidence_links(&self, evidence_id: EvidenceId) -> Result<Vec<EvidenceLink>>;
+
+    /// Returns one link.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] when there is no such link.
+    fn get_link(&self, id: LinkId) -> Result<Link>;
+
+    /// Changes a link's relation, strength or note.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`], [`crate::Error::VersionMismatch`] or
+    /// [`crate::Error::Field`].
+    fn update_link(
+        &self,
+        ctx: &WriteContext,
+        id: LinkId,
+        patch: LinkPatch,
+        expected_version: Option<u64>,
+    ) -> Result<Link>;
+
+    /// Deletes a link; the node and the evidence stay.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] or [`crate::Error::VersionMismatch`].
+    fn delete_link(
+        &self,
+        ctx: &WriteContext,
+        id: LinkId,
+        expected_version: Option<u64>,
+    ) -> Result<()>;
 }

@@ -3,7 +3,12 @@
 use ost_linker_core::sqlite::SCHEMA_VERSION;
 use ost_linker_core::{
     DeleteMode, Error, FieldError, NewNode, NewTree, Node, NodeId, NodeKind, NodePatch,
-    PageRequest, SqliteStore, Store, TreeId, TreePatch, TreeWithRoot,
+    PageRequest, SqliteStore, TreeId, TreePatch, TreeStore, TreeWithRoot, WriteContext,
+};
+
+const CTX: &WriteContext = &WriteContext {
+    actor: None,
+    idempotency: None,
 };
 
 fn new_tree(title: &str) -> NewTree {
@@ -17,28 +22,12 @@ fn new_tree(title: &str) -> NewTree {
 
 fn add(store: &SqliteStore, parent: &Node, kind: NodeKind, title: &str) -> Node {
     store
-        .create_node(
-            parent.tree_id,
-            NewNode {
-                parent_id: parent.id,
-                kind,
-                title: title.into(),
-                description: String::new(),
-            },
-        )
+        .create_node(CTX, parent.tree_id, NewNode::new(parent.id, kind, title))
         .unwrap_or_else(|err| panic!("adding {kind} {title:?}: {err}"))
 }
 
 fn try_add(store: &SqliteStore, parent: &Node, kind: NodeKind) -> Result<Node, Error> {
-    store.create_node(
-        parent.tree_id,
-        NewNode {
-            parent_id: parent.id,
-            kind,
-            title: "x".into(),
-            description: String::new(),
-        },
-    )
+    store.create_node(CTX, parent.tree_id, NewNode::new(parent.id, kind, "x"))
 }
 
 /// A tree with an outcome, one opportunity, one solution and one experiment.
@@ -51,7 +40,7 @@ struct Chain {
 
 fn chain(store: &SqliteStore) -> Chain {
     let tree = store
-        .create_tree(new_tree("Trial retention"))
+        .create_tree(CTX, new_tree("Trial retention"))
         .expect("create tree");
     let opportunity = add(
         store,
@@ -79,7 +68,7 @@ fn tree_is_created_with_outcome_root() {
     let store = SqliteStore::open_in_memory().expect("open");
 
     let created = store
-        .create_tree(new_tree("  Trial retention  "))
+        .create_tree(CTX, new_tree("  Trial retention  "))
         .expect("create");
 
     assert_eq!(created.tree.title, "Trial retention");
@@ -164,17 +153,13 @@ fn outcome_cannot_be_created_as_node() {
 fn parent_from_other_tree_is_rejected() {
     let store = SqliteStore::open_in_memory().expect("open");
     let first = chain(&store);
-    let second = store.create_tree(new_tree("Other")).expect("create");
+    let second = store.create_tree(CTX, new_tree("Other")).expect("create");
 
     let err = store
         .create_node(
+            CTX,
             second.tree.id,
-            NewNode {
-                parent_id: first.opportunity.id,
-                kind: NodeKind::Solution,
-                title: "x".into(),
-                description: String::new(),
-            },
+            NewNode::new(first.opportunity.id, NodeKind::Solution, "x"),
         )
         .expect_err("accepted");
 
@@ -184,17 +169,13 @@ fn parent_from_other_tree_is_rejected() {
 #[test]
 fn missing_parent_is_unknown_reference() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let created = store.create_tree(new_tree("T")).expect("create");
+    let created = store.create_tree(CTX, new_tree("T")).expect("create");
 
     let err = store
         .create_node(
+            CTX,
             created.tree.id,
-            NewNode {
-                parent_id: NodeId::generate(),
-                kind: NodeKind::Opportunity,
-                title: "x".into(),
-                description: String::new(),
-            },
+            NewNode::new(NodeId::generate(), NodeKind::Opportunity, "x"),
         )
         .expect_err("accepted");
 
@@ -216,19 +197,25 @@ fn field_rules_are_enforced() {
     let store = SqliteStore::open_in_memory().expect("open");
 
     let blank = store
-        .create_tree(new_tree("   "))
+        .create_tree(CTX, new_tree("   "))
         .expect_err("blank title accepted");
     let long_outcome = store
-        .create_tree(NewTree {
-            outcome_title: "o".repeat(201),
-            ..new_tree("T")
-        })
+        .create_tree(
+            CTX,
+            NewTree {
+                outcome_title: "o".repeat(201),
+                ..new_tree("T")
+            },
+        )
         .expect_err("long outcome title accepted");
     let long_description = store
-        .create_tree(NewTree {
-            description: "d".repeat(10_001),
-            ..new_tree("T")
-        })
+        .create_tree(
+            CTX,
+            NewTree {
+                description: "d".repeat(10_001),
+                ..new_tree("T")
+            },
+        )
         .expect_err("long description accepted");
 
     assert!(
@@ -267,7 +254,7 @@ fn field_rules_are_enforced() {
 #[test]
 fn siblings_get_dense_positions_in_depth_first_listing() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let created = store.create_tree(new_tree("T")).expect("create");
+    let created = store.create_tree(CTX, new_tree("T")).expect("create");
     let first = add(&store, &created.root, NodeKind::Opportunity, "first");
     let second = add(&store, &created.root, NodeKind::Opportunity, "second");
     let nested = add(&store, &first, NodeKind::Opportunity, "nested");
@@ -300,10 +287,10 @@ fn node_with_children_needs_subtree_delete() {
     let chain = chain(&store);
 
     let refused = store
-        .delete_node(chain.opportunity.id, DeleteMode::LeafOnly)
+        .delete_node(CTX, chain.opportunity.id, DeleteMode::LeafOnly, None)
         .expect_err("deleted a node with children");
     let deleted = store
-        .delete_node(chain.opportunity.id, DeleteMode::Subtree)
+        .delete_node(CTX, chain.opportunity.id, DeleteMode::Subtree, None)
         .expect("subtree delete");
 
     assert!(
@@ -322,13 +309,13 @@ fn node_with_children_needs_subtree_delete() {
 #[test]
 fn leaf_delete_closes_position_gap() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let created = store.create_tree(new_tree("T")).expect("create");
+    let created = store.create_tree(CTX, new_tree("T")).expect("create");
     let first = add(&store, &created.root, NodeKind::Opportunity, "first");
     let second = add(&store, &created.root, NodeKind::Opportunity, "second");
     let third = add(&store, &created.root, NodeKind::Opportunity, "third");
 
     store
-        .delete_node(first.id, DeleteMode::LeafOnly)
+        .delete_node(CTX, first.id, DeleteMode::LeafOnly, None)
         .expect("delete");
 
     assert_eq!(store.get_node(second.id).expect("second").position, 0);
@@ -338,10 +325,10 @@ fn leaf_delete_closes_position_gap() {
 #[test]
 fn root_outcome_cannot_be_deleted_alone() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let created = store.create_tree(new_tree("T")).expect("create");
+    let created = store.create_tree(CTX, new_tree("T")).expect("create");
 
     let err = store
-        .delete_node(created.root.id, DeleteMode::Subtree)
+        .delete_node(CTX, created.root.id, DeleteMode::Subtree, None)
         .expect_err("deleted the root");
 
     assert!(matches!(err, Error::RootNodeDelete { .. }), "{err:?}");
@@ -352,7 +339,9 @@ fn tree_delete_removes_its_nodes() {
     let store = SqliteStore::open_in_memory().expect("open");
     let chain = chain(&store);
 
-    store.delete_tree(chain.tree.tree.id).expect("delete tree");
+    store
+        .delete_tree(CTX, chain.tree.tree.id, None)
+        .expect("delete tree");
 
     assert!(matches!(
         store.get_tree(chain.tree.tree.id),
@@ -363,7 +352,7 @@ fn tree_delete_removes_its_nodes() {
         Err(Error::NotFound { .. })
     ));
     assert!(matches!(
-        store.delete_tree(chain.tree.tree.id),
+        store.delete_tree(CTX, chain.tree.tree.id, None),
         Err(Error::NotFound { .. })
     ));
 }
@@ -375,29 +364,36 @@ fn updates_change_only_given_fields() {
 
     let tree = store
         .update_tree(
+            CTX,
             chain.tree.tree.id,
             TreePatch {
                 title: Some(" Renamed ".into()),
                 description: None,
             },
+            None,
         )
         .expect("update tree");
     let node = store
         .update_node(
+            CTX,
             chain.solution.id,
             NodePatch {
                 title: None,
                 description: Some("Paste rows from a spreadsheet".into()),
+                ..NodePatch::default()
             },
+            None,
         )
         .expect("update node");
     let invalid = store
         .update_node(
+            CTX,
             chain.solution.id,
             NodePatch {
                 title: Some(String::new()),
-                description: None,
+                ..NodePatch::default()
             },
+            None,
         )
         .expect_err("blank title accepted");
 
@@ -418,7 +414,7 @@ fn tree_listing_pages_with_cursor() {
     let ids: Vec<TreeId> = (0..5)
         .map(|n| {
             store
-                .create_tree(new_tree(&format!("T{n}")))
+                .create_tree(CTX, new_tree(&format!("T{n}")))
                 .expect("create")
                 .tree
                 .id

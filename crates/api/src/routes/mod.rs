@@ -1,6 +1,8 @@
 //! The routes of the API and how they are wired behind the service-token gate.
 
+mod evidence;
 mod health;
+mod links;
 mod nodes;
 mod trees;
 
@@ -13,6 +15,7 @@ use service_token_gate::ServiceTokenGate;
 
 use crate::error::ApiError;
 use crate::extract::{BodyLimit, query_config};
+use crate::write::etag;
 
 /// What every worker's application shares.
 #[derive(Clone)]
@@ -44,6 +47,8 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                     .service(health::guarded_fallback())
                     .configure(trees::routes)
                     .configure(nodes::routes)
+                    .configure(evidence::routes)
+                    .configure(links::routes)
                     .default_service(web::to(route_not_found)),
             );
     }
@@ -66,7 +71,7 @@ fn with_allow(resource: Resource, allow: &'static str) -> impl HttpServiceFactor
 }
 
 /// Runs a store call on the blocking thread pool, so database work never holds up a worker.
-async fn blocking<T, F>(store: &web::Data<dyn Store>, call: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(store: &web::Data<dyn Store>, call: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Store) -> ost_linker_core::Result<T> + Send + 'static,
@@ -77,4 +82,44 @@ where
         .map_err(|_| ApiError::PoolGone)?;
 
     result.map_err(ApiError::from)
+}
+
+/// Answers 200 with an entity's JSON and its version as the `ETag`.
+fn with_etag<T: serde::Serialize>(entity: &T, version: u64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag(version)))
+        .json(entity)
+}
+
+/// Page sizes of every paginated listing: `?limit=` defaults to 50 and takes 1 to 200.
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+/// Checks a `?limit=` value and applies the default.
+fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::InvalidQuery(format!(
+            "`limit` is {limit}; use a whole number from 1 to {MAX_LIMIT}"
+        )));
+    }
+
+    Ok(limit)
+}
+
+/// Parses a `?cursor=` value with the parser of the listed entity's ids.
+fn page_cursor<T, E>(
+    cursor: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, ApiError> {
+    cursor
+        .map(|text| {
+            parse(text).map_err(|_| {
+                ApiError::InvalidQuery(format!(
+                    "`cursor` is `{text}`, which is not a cursor this API returned; pass \
+                     `next_cursor` from the previous page unchanged"
+                ))
+            })
+        })
+        .transpose()
 }

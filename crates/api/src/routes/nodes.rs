@@ -1,12 +1,13 @@
-//! `/nodes/{id}`: read, change and delete one node.
+//! `/nodes/{id}`: read, change, move and delete one node.
 
 use actix_web::{HttpResponse, web};
-use ost_linker_core::{DeleteMode, NodeId, NodePatch, Store};
+use ost_linker_core::{DeleteMode, ExperimentStatus, NodeId, NodePatch, Store};
 use serde::Deserialize;
 
-use super::{blocking, with_allow};
+use super::{blocking, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, path_id};
+use crate::extract::{StrictJson, not_null, nullable, path_id};
+use crate::write::WriteHeaders;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
@@ -25,40 +26,60 @@ async fn get_node(
     let id = path_id(&path, NodeId::parse)?;
     let node = blocking(&store, move |store| store.get_node(id)).await?;
 
-    Ok(HttpResponse::Ok().json(node))
+    Ok(with_etag(&node, node.version))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NodePatchBody {
+    #[serde(default, deserialize_with = "not_null")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     description: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
+    parent_id: Option<NodeId>,
+    #[serde(default, deserialize_with = "not_null")]
+    position: Option<u32>,
+    #[serde(default, deserialize_with = "not_null")]
+    status: Option<ExperimentStatus>,
+    #[serde(default, deserialize_with = "nullable")]
+    result: Option<Option<String>>,
 }
 
 async fn update_node(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    StrictJson(body): StrictJson<NodePatchBody>,
+    write: WriteHeaders,
+    StrictJson { body, .. }: StrictJson<NodePatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, NodeId::parse)?;
-    if body.title.is_none() && body.description.is_none() {
-        return Err(ApiError::EmptyPatch {
-            allowed: "title, description",
-        });
-    }
-
     let patch = NodePatch {
         title: body.title,
         description: body.description,
+        parent_id: body.parent_id,
+        position: body.position,
+        status: body.status,
+        result: body.result,
     };
-    let node = blocking(&store, move |store| store.update_node(id, patch)).await?;
+    if patch.is_empty() {
+        return Err(ApiError::EmptyPatch {
+            allowed: "title, description, parent_id, position, status, result",
+        });
+    }
 
-    Ok(HttpResponse::Ok().json(node))
+    let ctx = write.context();
+    let expected = write.expected_version();
+    let node = blocking(&store, move |store| {
+        store.update_node(&ctx, id, patch, expected)
+    })
+    .await?;
+
+    Ok(with_etag(&node, node.version))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DeleteQuery {
+struct CascadeQuery {
     #[serde(default)]
     cascade: bool,
 }
@@ -66,7 +87,8 @@ struct DeleteQuery {
 async fn delete_node(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    query: web::Query<DeleteQuery>,
+    query: web::Query<CascadeQuery>,
+    write: WriteHeaders,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, NodeId::parse)?;
     let mode = if query.cascade {
@@ -74,7 +96,12 @@ async fn delete_node(
     } else {
         DeleteMode::LeafOnly
     };
-    blocking(&store, move |store| store.delete_node(id, mode)).await?;
+    let ctx = write.context();
+    let expected = write.expected_version();
+    blocking(&store, move |store| {
+        store.delete_node(&ctx, id, mode, expected)
+    })
+    .await?;
 
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,18 +1,17 @@
-//! `/trees`: create, list, read, change and delete trees, and add and list their nodes.
+//! `/trees`: create, list, read, change and delete trees, add and list their nodes, and page
+//! through their history.
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use ost_linker_core::{NewNode, NewTree, NodeId, NodeKind, PageRequest, Store, TreeId, TreePatch};
+use ost_linker_core::{
+    ExperimentStatus, NewNode, NewTree, NodeId, NodeKind, PageRequest, Store, TreeId, TreePatch,
+};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{blocking, with_allow};
+use super::{blocking, page_cursor, page_limit, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, path_id};
-
-/// The default and maximum page sizes of `GET /trees`.
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
+use crate::extract::{StrictJson, not_null, path_id};
+use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
@@ -33,6 +32,10 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create_node))
             .route(web::get().to(list_nodes)),
         "GET, POST",
+    ))
+    .service(with_allow(
+        web::resource("/trees/{tree_id}/history").route(web::get().to(list_history)),
+        "GET",
     ));
 }
 
@@ -55,7 +58,8 @@ struct OutcomeBody {
 
 async fn create_tree(
     store: web::Data<dyn Store>,
-    StrictJson(body): StrictJson<CreateTreeBody>,
+    write: WriteHeaders,
+    StrictJson { body, json }: StrictJson<CreateTreeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewTree {
         title: body.title,
@@ -63,11 +67,11 @@ async fn create_tree(
         outcome_title: body.outcome.title,
         outcome_description: body.outcome.description,
     };
-    let created = blocking(&store, move |store| store.create_tree(new)).await?;
 
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/trees/{}", created.tree.id)))
-        .json(created))
+    respond_created(&store, write.create_context(&json), move |store, ctx| {
+        store.create_tree(ctx, new)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,24 +85,8 @@ async fn list_trees(
     store: web::Data<dyn Store>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::InvalidQuery(format!(
-            "`limit` is {limit}; use a whole number from 1 to {MAX_LIMIT}"
-        )));
-    }
-    let after = query
-        .cursor
-        .as_deref()
-        .map(TreeId::parse)
-        .transpose()
-        .map_err(|err| {
-            ApiError::InvalidQuery(format!(
-                "`cursor` is `{}`, which is not a cursor this API returned; pass `next_cursor` \
-                 from the previous page unchanged",
-                err.value
-            ))
-        })?;
+    let limit = page_limit(query.limit)?;
+    let after = page_cursor(query.cursor.as_deref(), TreeId::parse)?;
 
     let page = blocking(&store, move |store| {
         store.list_trees(PageRequest { limit, after })
@@ -115,20 +103,23 @@ async fn get_tree(
     let id = path_id(&path, TreeId::parse)?;
     let tree = blocking(&store, move |store| store.get_tree(id)).await?;
 
-    Ok(HttpResponse::Ok().json(tree))
+    Ok(with_etag(&tree, tree.version))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TreePatchBody {
+    #[serde(default, deserialize_with = "not_null")]
     title: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
     description: Option<String>,
 }
 
 async fn update_tree(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    StrictJson(body): StrictJson<TreePatchBody>,
+    write: WriteHeaders,
+    StrictJson { body, .. }: StrictJson<TreePatchBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, TreeId::parse)?;
     if body.title.is_none() && body.description.is_none() {
@@ -141,17 +132,25 @@ async fn update_tree(
         title: body.title,
         description: body.description,
     };
-    let tree = blocking(&store, move |store| store.update_tree(id, patch)).await?;
+    let ctx = write.context();
+    let expected = write.expected_version();
+    let tree = blocking(&store, move |store| {
+        store.update_tree(&ctx, id, patch, expected)
+    })
+    .await?;
 
-    Ok(HttpResponse::Ok().json(tree))
+    Ok(with_etag(&tree, tree.version))
 }
 
 async fn delete_tree(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
+    write: WriteHeaders,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, TreeId::parse)?;
-    blocking(&store, move |store| store.delete_tree(id)).await?;
+    let ctx = write.context();
+    let expected = write.expected_version();
+    blocking(&store, move |store| store.delete_tree(&ctx, id, expected)).await?;
 
     Ok(HttpResponse::NoContent().finish())
 }
@@ -164,12 +163,19 @@ struct CreateNodeBody {
     title: String,
     #[serde(default)]
     description: String,
+    #[serde(default, deserialize_with = "not_null")]
+    position: Option<u32>,
+    #[serde(default, deserialize_with = "not_null")]
+    status: Option<ExperimentStatus>,
+    #[serde(default)]
+    result: Option<String>,
 }
 
 async fn create_node(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    StrictJson(body): StrictJson<CreateNodeBody>,
+    write: WriteHeaders,
+    StrictJson { body, json }: StrictJson<CreateNodeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;
     let new = NewNode {
@@ -177,12 +183,15 @@ async fn create_node(
         kind: body.kind,
         title: body.title,
         description: body.description,
+        position: body.position,
+        status: body.status,
+        result: body.result,
     };
-    let node = blocking(&store, move |store| store.create_node(tree_id, new)).await?;
 
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/nodes/{}", node.id)))
-        .json(node))
+    respond_created(&store, write.create_context(&json), move |store, ctx| {
+        store.create_node(ctx, tree_id, new)
+    })
+    .await
 }
 
 async fn list_nodes(
@@ -193,4 +202,21 @@ async fn list_nodes(
     let nodes = blocking(&store, move |store| store.list_nodes(tree_id)).await?;
 
     Ok(HttpResponse::Ok().json(json!({ "items": nodes })))
+}
+
+async fn list_history(
+    store: web::Data<dyn Store>,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let tree_id = path_id(&path, TreeId::parse)?;
+    let limit = page_limit(query.limit)?;
+    let after = page_cursor(query.cursor.as_deref(), str::parse::<i64>)?;
+
+    let page = blocking(&store, move |store| {
+        store.list_history(tree_id, PageRequest { limit, after })
+    })
+    .await?;
+
+    Ok(HttpResponse::Ok().json(page))
 }

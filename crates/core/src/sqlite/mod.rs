@@ -1,5 +1,9 @@
-//! The SQLite implementation of [`Store`].
+//! The SQLite implementation of the [`crate::Store`] traits.
 
+mod evidence;
+mod history;
+mod idempotency;
+mod links;
 mod nodes;
 mod schema;
 mod trees;
@@ -11,11 +15,13 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use self::schema::SCHEMA_VERSION;
 use crate::error::{Error, Result};
-use crate::id::{NodeId, TreeId};
+use crate::id::{EvidenceId, LinkId, NodeId, TreeId};
 use crate::model::{
-    DeleteMode, NewNode, NewTree, Node, NodePatch, Page, Tree, TreePatch, TreeWithRoot,
+    DeleteMode, Evidence, EvidenceFilter, EvidenceLink, EvidencePatch, HistoryEntry, Link,
+    LinkPatch, NewEvidence, NewLink, NewNode, NewTree, Node, NodeLink, NodePatch, Page,
+    StoredResponse, Tree, TreePatch, TreeWithRoot, WriteContext,
 };
-use crate::store::{PageRequest, Store};
+use crate::store::{EvidenceStore, PageRequest, TreeStore};
 
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -96,15 +102,14 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<()> {
     Ok(())
 }
 
-impl Store for SqliteStore {
+impl TreeStore for SqliteStore {
     fn ping(&self) -> Result<()> {
-        let one: i64 = self.lock().query_row("SELECT 1", [], |row| row.get(0))?;
-        debug_assert_eq!(one, 1);
+        self.lock().query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
 
-    fn create_tree(&self, new: NewTree) -> Result<TreeWithRoot> {
-        trees::create(&mut self.lock(), new)
+    fn create_tree(&self, ctx: &WriteContext, new: NewTree) -> Result<TreeWithRoot> {
+        trees::create(&mut self.lock(), ctx, new)
     }
 
     fn list_trees(&self, page: PageRequest<TreeId>) -> Result<Page<Tree>> {
@@ -115,16 +120,27 @@ impl Store for SqliteStore {
         trees::get(&self.lock(), id)
     }
 
-    fn update_tree(&self, id: TreeId, patch: TreePatch) -> Result<Tree> {
-        trees::update(&mut self.lock(), id, patch)
+    fn update_tree(
+        &self,
+        ctx: &WriteContext,
+        id: TreeId,
+        patch: TreePatch,
+        expected_version: Option<u64>,
+    ) -> Result<Tree> {
+        trees::update(&mut self.lock(), ctx, id, patch, expected_version)
     }
 
-    fn delete_tree(&self, id: TreeId) -> Result<()> {
-        trees::delete(&self.lock(), id)
+    fn delete_tree(
+        &self,
+        ctx: &WriteContext,
+        id: TreeId,
+        expected_version: Option<u64>,
+    ) -> Result<()> {
+        trees::delete(&mut self.lock(), ctx, id, expected_version)
     }
 
-    fn create_node(&self, tree_id: TreeId, new: NewNode) -> Result<Node> {
-        nodes::create(&mut self.lock(), tree_id, new)
+    fn create_node(&self, ctx: &WriteContext, tree_id: TreeId, new: NewNode) -> Result<Node> {
+        nodes::create(&mut self.lock(), ctx, tree_id, new)
     }
 
     fn list_nodes(&self, tree_id: TreeId) -> Result<Vec<Node>> {
@@ -135,18 +151,136 @@ impl Store for SqliteStore {
         nodes::get(&self.lock(), id)
     }
 
-    fn update_node(&self, id: NodeId, patch: NodePatch) -> Result<Node> {
-        nodes::update(&mut self.lock(), id, patch)
+    fn update_node(
+        &self,
+        ctx: &WriteContext,
+        id: NodeId,
+        patch: NodePatch,
+        expected_version: Option<u64>,
+    ) -> Result<Node> {
+        nodes::update(&mut self.lock(), ctx, id, patch, expected_version)
     }
 
-    fn delete_node(&self, id: NodeId, mode: DeleteMode) -> Result<u64> {
-        nodes::delete(&mut self.lock(), id, mode)
+    fn delete_node(
+        &self,
+        ctx: &WriteContext,
+        id: NodeId,
+        mode: DeleteMode,
+        expected_version: Option<u64>,
+    ) -> Result<u64> {
+        nodes::delete(&mut self.lock(), ctx, id, mode, expected_version)
+    }
+
+    fn list_history(&self, tree_id: TreeId, page: PageRequest<i64>) -> Result<Page<HistoryEntry>> {
+        let conn = self.lock();
+        let history = history::list(&conn, tree_id, page)?;
+        if history.items.is_empty() && page.after.is_none() && !history::exists_for(&conn, tree_id)?
+        {
+            trees::ensure_exists(&conn, tree_id)?;
+        }
+
+        Ok(history)
+    }
+
+    fn find_stored_response(&self, key: &str) -> Result<Option<StoredResponse>> {
+        idempotency::find(&self.lock(), key)
+    }
+}
+
+impl EvidenceStore for SqliteStore {
+    fn create_evidence(&self, ctx: &WriteContext, new: NewEvidence) -> Result<Evidence> {
+        evidence::create(&mut self.lock(), ctx, new)
+    }
+
+    fn list_evidence(
+        &self,
+        filter: &EvidenceFilter,
+        page: PageRequest<EvidenceId>,
+    ) -> Result<Page<Evidence>> {
+        evidence::list(&self.lock(), filter, page)
+    }
+
+    fn get_evidence(&self, id: EvidenceId) -> Result<Evidence> {
+        evidence::get(&self.lock(), id)
+    }
+
+    fn update_evidence(
+        &self,
+        _ctx: &WriteContext,
+        id: EvidenceId,
+        patch: EvidencePatch,
+        expected_version: Option<u64>,
+    ) -> Result<Evidence> {
+        evidence::update(&mut self.lock(), id, patch, expected_version)
+    }
+
+    fn delete_evidence(
+        &self,
+        ctx: &WriteContext,
+        id: EvidenceId,
+        with_links: bool,
+        expected_version: Option<u64>,
+    ) -> Result<u64> {
+        evidence::delete(&mut self.lock(), ctx, id, with_links, expected_version)
+    }
+
+    fn create_link(&self, ctx: &WriteContext, node_id: NodeId, new: NewLink) -> Result<Link> {
+        links::create(&mut self.lock(), ctx, node_id, new)
+    }
+
+    fn list_node_links(&self, node_id: NodeId) -> Result<Vec<NodeLink>> {
+        links::list_for_node(&mut self.lock(), node_id)
+    }
+
+    fn list_evidence_links(&self, evidence_id: EvidenceId) -> Result<Vec<EvidenceLink>> {
+        links::list_for_evidence(&mut self.lock(), evidence_id)
+    }
+
+    fn get_link(&self, id: LinkId) -> Result<Link> {
+        links::get(&self.lock(), id)
+    }
+
+    fn update_link(
+        &self,
+        ctx: &WriteContext,
+        id: LinkId,
+        patch: LinkPatch,
+        expected_version: Option<u64>,
+    ) -> Result<Link> {
+        links::update(&mut self.lock(), ctx, id, patch, expected_version)
+    }
+
+    fn delete_link(
+        &self,
+        ctx: &WriteContext,
+        id: LinkId,
+        expected_version: Option<u64>,
+    ) -> Result<()> {
+        links::delete(&mut self.lock(), ctx, id, expected_version)
     }
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+/// Fails with [`Error::VersionMismatch`] when the caller expected another version.
+fn check_version(
+    entity: &'static str,
+    id: impl ToString,
+    expected: Option<u64>,
+    current: u64,
+) -> Result<()> {
+    match expected {
+        Some(expected) if expected != current => Err(Error::VersionMismatch {
+            entity,
+            id: id.to_string(),
+            expected,
+            current,
+        }),
+        _ => Ok(()),
     }
 }
 

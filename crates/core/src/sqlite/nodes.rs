@@ -1,42 +1,67 @@
-//! Node rows.
+//! Node rows: creation, depth-first listing, changes, moves and deletes.
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, Row, Transaction, params};
 
-use super::{not_found, trees};
+use super::history::{self, Change};
+use super::{check_version, idempotency, links, not_found, trees};
 use crate::error::{Error, Result};
 use crate::id::{NodeId, TreeId};
-use crate::model::{DeleteMode, NewNode, Node, NodeKind, NodePatch};
+use crate::model::{
+    DeleteMode, ExperimentStatus, HistoryAction, NewNode, Node, NodeKind, NodePatch, WriteContext,
+};
 use crate::{rules, time};
 
-const COLUMNS: &str =
-    "id, tree_id, parent_id, kind, title, description, position, created_at, updated_at";
+pub(super) const COLUMNS: &str = "id, tree_id, parent_id, kind, title, description, position, \
+                                  status, result, version, created_at, updated_at";
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<Node> {
-    let kind: String = row.get(3)?;
-    let kind = NodeKind::from_name(&kind).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            3,
-            rusqlite::types::Type::Text,
-            format!("unknown node kind `{kind}`").into(),
-        )
-    })?;
-
+pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Node> {
     Ok(Node {
         id: row.get(0)?,
         tree_id: row.get(1)?,
         parent_id: row.get(2)?,
-        kind,
+        kind: parse_column(row, 3, NodeKind::from_name)?,
         title: row.get(4)?,
         description: row.get(5)?,
         position: row.get(6)?,
-        created_at: row.get(7)?,
-        updated_at: row.get(8)?,
+        status: optional_column(row, 7, ExperimentStatus::from_name)?,
+        result: row.get(8)?,
+        version: row.get(9)?,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
     })
+}
+
+/// Reads a text column through a name parser, failing on a name the parser does not know.
+pub(super) fn parse_column<T>(
+    row: &Row<'_>,
+    index: usize,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let name: String = row.get(index)?;
+    parse(&name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown stored name `{name}`").into(),
+        )
+    })
+}
+
+fn optional_column<T>(
+    row: &Row<'_>,
+    index: usize,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    let name: Option<String> = row.get(index)?;
+    match name {
+        None => Ok(None),
+        Some(_) => parse_column(row, index, parse).map(Some),
+    }
 }
 
 fn insert(conn: &Connection, node: &Node) -> Result<()> {
     conn.prepare_cached(&format!(
-        "INSERT INTO nodes ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        "INSERT INTO nodes ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))?
     .execute(params![
         node.id,
@@ -46,6 +71,9 @@ fn insert(conn: &Connection, node: &Node) -> Result<()> {
         node.title,
         node.description,
         node.position,
+        node.status.map(ExperimentStatus::as_str),
+        node.result,
+        node.version,
         node.created_at,
         node.updated_at
     ])?;
@@ -68,6 +96,9 @@ pub(super) fn insert_root(
         title: outcome.title,
         description: outcome.description,
         position: 0,
+        status: None,
+        result: None,
+        version: 1,
         created_at: now.to_owned(),
         updated_at: now.to_owned(),
     };
@@ -76,24 +107,47 @@ pub(super) fn insert_root(
     Ok(root)
 }
 
-pub(super) fn create(conn: &mut Connection, tree_id: TreeId, new: NewNode) -> Result<Node> {
+pub(super) fn create(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    tree_id: TreeId,
+    new: NewNode,
+) -> Result<Node> {
+    let tx = conn.transaction()?;
+    let node = insert_new(&tx, tree_id, new)?;
+    history::record(
+        &tx,
+        ctx,
+        Change::created(tree_id, "node", node.id.to_string(), &node),
+    )?;
+    idempotency::record(&tx, ctx, 201, &node)?;
+    tx.commit()?;
+
+    Ok(node)
+}
+
+/// Validates and inserts a new node inside a caller's transaction, without recording history.
+pub(super) fn insert_new(tx: &Transaction<'_>, tree_id: TreeId, new: NewNode) -> Result<Node> {
     if new.kind == NodeKind::Outcome {
         return Err(Error::KindNotCreatable { kind: new.kind });
     }
     let title = rules::title("/title", &new.title)?;
     let description = rules::description("/description", &new.description)?;
+    let (status, result) = experiment_fields(new.kind, new.status, new.result)?;
 
-    let tx = conn.transaction()?;
-    trees::ensure_exists(&tx, tree_id)?;
-    let parent = get(&tx, new.parent_id).map_err(|err| match err {
-        Error::NotFound { entity, id } => Error::UnknownReference {
-            field: "/parent_id",
-            entity,
-            id,
-        },
-        other => other,
-    })?;
+    trees::ensure_exists(tx, tree_id)?;
+    let parent = get(tx, new.parent_id).map_err(|err| reference("/parent_id", err))?;
     check_parent(&parent, tree_id, new.kind)?;
+
+    let siblings = count_children(tx, parent.id)? as u32;
+    let position = new.position.unwrap_or(siblings);
+    if position > siblings {
+        return Err(Error::PositionOutOfRange {
+            position,
+            max: siblings,
+        });
+    }
+    shift_siblings(tx, parent.id, position, 1, None)?;
 
     let now = time::now();
     let node = Node {
@@ -103,14 +157,52 @@ pub(super) fn create(conn: &mut Connection, tree_id: TreeId, new: NewNode) -> Re
         kind: new.kind,
         title,
         description,
-        position: count_children(&tx, parent.id)? as u32,
+        position,
+        status,
+        result,
+        version: 1,
         created_at: now.clone(),
         updated_at: now,
     };
-    insert(&tx, &node)?;
-    tx.commit()?;
+    insert(tx, &node)?;
 
     Ok(node)
+}
+
+/// Turns "not found" for an id given in a body field into an error that points at the field.
+pub(super) fn reference(field: &'static str, err: Error) -> Error {
+    match err {
+        Error::NotFound { entity, id } => Error::UnknownReference { field, entity, id },
+        other => other,
+    }
+}
+
+/// Checks the experiment-only fields of a new node and fills an experiment's default status.
+fn experiment_fields(
+    kind: NodeKind,
+    status: Option<ExperimentStatus>,
+    result: Option<String>,
+) -> Result<(Option<ExperimentStatus>, Option<String>)> {
+    if kind != NodeKind::Experiment {
+        if status.is_some() {
+            return Err(Error::ExperimentFieldOnOtherKind {
+                field: "/status",
+                kind,
+            });
+        }
+        if result.is_some() {
+            return Err(Error::ExperimentFieldOnOtherKind {
+                field: "/result",
+                kind,
+            });
+        }
+        return Ok((None, None));
+    }
+
+    let result = result
+        .map(|result| rules::description("/result", &result))
+        .transpose()?;
+    Ok((Some(status.unwrap_or(ExperimentStatus::Planned)), result))
 }
 
 /// Checks that a node of `kind` in `tree_id` may stand under `parent`.
@@ -140,14 +232,39 @@ fn count_children(conn: &Connection, id: NodeId) -> Result<u64> {
         .query_row([id], |row| row.get(0))?)
 }
 
+/// Adds `delta` to the position of every child of `parent_id` at `from` or later, except
+/// `except`, to open or close a gap.
+fn shift_siblings(
+    conn: &Connection,
+    parent_id: NodeId,
+    from: u32,
+    delta: i64,
+    except: Option<NodeId>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE nodes SET position = position + ?3
+         WHERE parent_id = ?1 AND position >= ?2 AND (?4 IS NULL OR id <> ?4)",
+    )?
+    .execute(params![parent_id, from, delta, except])?;
+
+    Ok(())
+}
+
 pub(super) fn list(conn: &mut Connection, tree_id: TreeId) -> Result<Vec<Node>> {
     // Read the existence check and the nodes in one snapshot.
     let tx = conn.transaction()?;
     trees::ensure_exists(&tx, tree_id)?;
+    let nodes = list_in(&tx, tree_id)?;
+    tx.commit()?;
 
+    Ok(nodes)
+}
+
+/// Lists a tree's nodes depth-first, siblings by position, inside the caller's transaction.
+pub(super) fn list_in(conn: &Connection, tree_id: TreeId) -> Result<Vec<Node>> {
     // The walk builds, for each node, a sort key of its ancestors' positions and its own,
     // zero-padded, so ordering by the key gives depth-first order with siblings by position.
-    let nodes = tx
+    let nodes = conn
         .prepare_cached(&format!(
             "WITH RECURSIVE walk (id, sort_key) AS (
                  SELECT id, printf('%010d', position) FROM nodes
@@ -161,7 +278,6 @@ pub(super) fn list(conn: &mut Connection, tree_id: TreeId) -> Result<Vec<Node>> 
         ))?
         .query_map([tree_id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    tx.commit()?;
 
     Ok(nodes)
 }
@@ -169,7 +285,7 @@ pub(super) fn list(conn: &mut Connection, tree_id: TreeId) -> Result<Vec<Node>> 
 fn qualified_columns() -> String {
     COLUMNS
         .split(", ")
-        .map(|column| format!("nodes.{column}"))
+        .map(|column| format!("nodes.{}", column.trim()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -180,37 +296,170 @@ pub(super) fn get(conn: &Connection, id: NodeId) -> Result<Node> {
         .map_err(not_found("node", id))
 }
 
-pub(super) fn update(conn: &mut Connection, id: NodeId, patch: NodePatch) -> Result<Node> {
-    let title = patch
-        .title
-        .map(|title| rules::title("/title", &title))
-        .transpose()?;
-    let description = patch
-        .description
-        .map(|description| rules::description("/description", &description))
-        .transpose()?;
-
+pub(super) fn update(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    id: NodeId,
+    patch: NodePatch,
+    expected_version: Option<u64>,
+) -> Result<Node> {
     let tx = conn.transaction()?;
-    let updated = tx
-        .prepare_cached(&format!(
-            "UPDATE nodes
-             SET title = coalesce(?2, title),
-                 description = coalesce(?3, description),
-                 version = version + 1,
-                 updated_at = ?4
-             WHERE id = ?1
-             RETURNING {COLUMNS}"
-        ))?
-        .query_row(params![id, title, description, time::now()], from_row)
-        .optional()?;
+    let before = get(&tx, id)?;
+    check_version("node", id, expected_version, before.version)?;
+
+    let mut after = before.clone();
+    apply_fields(&mut after, &patch)?;
+    let moved = patch.parent_id.is_some() || patch.position.is_some();
+    if moved {
+        move_node(&tx, &mut after, patch.parent_id, patch.position)?;
+    }
+
+    after.version = before.version + 1;
+    after.updated_at = time::now();
+    tx.prepare_cached(
+        "UPDATE nodes
+         SET title = ?2, description = ?3, parent_id = ?4, position = ?5, status = ?6,
+             result = ?7, version = ?8, updated_at = ?9
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        after.title,
+        after.description,
+        after.parent_id,
+        after.position,
+        after.status.map(ExperimentStatus::as_str),
+        after.result,
+        after.version,
+        after.updated_at
+    ])?;
+
+    let action = if moved {
+        HistoryAction::Move
+    } else {
+        HistoryAction::Update
+    };
+    history::record(
+        &tx,
+        ctx,
+        Change::changed(
+            after.tree_id,
+            action,
+            "node",
+            id.to_string(),
+            &before,
+            &after,
+        ),
+    )?;
     tx.commit()?;
 
-    updated.ok_or_else(|| not_found("node", id)(rusqlite::Error::QueryReturnedNoRows))
+    Ok(after)
 }
 
-pub(super) fn delete(conn: &mut Connection, id: NodeId, mode: DeleteMode) -> Result<u64> {
+/// Applies a patch's field changes to `node`, checking each field's rule.
+fn apply_fields(node: &mut Node, patch: &NodePatch) -> Result<()> {
+    if let Some(title) = &patch.title {
+        node.title = rules::title("/title", title)?;
+    }
+    if let Some(description) = &patch.description {
+        node.description = rules::description("/description", description)?;
+    }
+
+    let is_experiment = node.kind == NodeKind::Experiment;
+    if let Some(status) = patch.status {
+        if !is_experiment {
+            return Err(Error::ExperimentFieldOnOtherKind {
+                field: "/status",
+                kind: node.kind,
+            });
+        }
+        node.status = Some(status);
+    }
+    if let Some(result) = &patch.result {
+        if !is_experiment {
+            return Err(Error::ExperimentFieldOnOtherKind {
+                field: "/result",
+                kind: node.kind,
+            });
+        }
+        node.result = result
+            .as_deref()
+            .map(|result| rules::description("/result", result))
+            .transpose()?;
+    }
+
+    Ok(())
+}
+
+/// Moves `node` to a new parent and position, checking the parent rules, and keeps the
+/// positions of the old and new siblings dense. The subtree moves with the node, because
+/// its descendants keep pointing at it.
+fn move_node(
+    tx: &Transaction<'_>,
+    node: &mut Node,
+    parent_id: Option<NodeId>,
+    position: Option<u32>,
+) -> Result<()> {
+    let Some(old_parent_id) = node.parent_id else {
+        return Err(Error::RootNodeMove {
+            id: node.id.to_string(),
+        });
+    };
+
+    let new_parent_id = parent_id.unwrap_or(old_parent_id);
+    let same_parent = new_parent_id == old_parent_id;
+    if !same_parent {
+        let parent = get(tx, new_parent_id).map_err(|err| reference("/parent_id", err))?;
+        check_parent(&parent, node.tree_id, node.kind)?;
+        if is_in_subtree(tx, node.id, new_parent_id)? {
+            return Err(Error::NodeCycle {
+                id: node.id.to_string(),
+                parent_id: new_parent_id.to_string(),
+            });
+        }
+    }
+
+    let siblings = count_children(tx, new_parent_id)? as u32 - u32::from(same_parent);
+    let new_position = position.unwrap_or(if same_parent { node.position } else { siblings });
+    if new_position > siblings {
+        return Err(Error::PositionOutOfRange {
+            position: new_position,
+            max: siblings,
+        });
+    }
+
+    shift_siblings(tx, old_parent_id, node.position + 1, -1, Some(node.id))?;
+    shift_siblings(tx, new_parent_id, new_position, 1, Some(node.id))?;
+    node.parent_id = Some(new_parent_id);
+    node.position = new_position;
+
+    Ok(())
+}
+
+/// Returns whether `candidate` is `root` or one of its descendants.
+fn is_in_subtree(conn: &Connection, root: NodeId, candidate: NodeId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "WITH RECURSIVE subtree (id) AS (
+                 SELECT ?1
+                 UNION ALL
+                 SELECT nodes.id FROM nodes JOIN subtree ON nodes.parent_id = subtree.id
+             )
+             SELECT EXISTS (SELECT 1 FROM subtree WHERE id = ?2)",
+        )?
+        .query_row(params![root, candidate], |row| row.get(0))?)
+}
+
+pub(super) fn delete(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    id: NodeId,
+    mode: DeleteMode,
+    expected_version: Option<u64>,
+) -> Result<u64> {
     let tx = conn.transaction()?;
     let node = get(&tx, id)?;
+    check_version("node", id, expected_version, node.version)?;
     let Some(parent_id) = node.parent_id else {
         return Err(Error::RootNodeDelete {
             id: id.to_string(),
@@ -226,28 +475,45 @@ pub(super) fn delete(conn: &mut Connection, id: NodeId, mode: DeleteMode) -> Res
         });
     }
 
-    let subtree_size = count_subtree(&tx, id)?;
-    // Foreign keys cascade the delete to every descendant.
+    // Record every node and link the delete removes, deepest first, before foreign keys
+    // cascade the delete to them.
+    let subtree = subtree_of(&tx, id)?;
+    for doomed in subtree.iter().rev() {
+        for link in links::of_node(&tx, doomed.id)? {
+            history::record(
+                &tx,
+                ctx,
+                Change::deleted(node.tree_id, "link", link.id.to_string(), &link).into_unlink(),
+            )?;
+        }
+        history::record(
+            &tx,
+            ctx,
+            Change::deleted(node.tree_id, "node", doomed.id.to_string(), doomed),
+        )?;
+    }
+
     tx.execute("DELETE FROM nodes WHERE id = ?1", [id])?;
-    tx.execute(
-        "UPDATE nodes SET position = position - 1 WHERE parent_id = ?1 AND position > ?2",
-        params![parent_id, node.position],
-    )?;
+    shift_siblings(&tx, parent_id, node.position + 1, -1, None)?;
     tx.commit()?;
 
-    Ok(subtree_size)
+    Ok(subtree.len() as u64)
 }
 
-/// Counts a node and all its descendants.
-fn count_subtree(conn: &Connection, id: NodeId) -> Result<u64> {
-    Ok(conn
-        .prepare_cached(
-            "WITH RECURSIVE subtree (id) AS (
-                 SELECT ?1
+/// Returns a node and its descendants, parents before children.
+fn subtree_of(conn: &Connection, id: NodeId) -> Result<Vec<Node>> {
+    let nodes = conn
+        .prepare_cached(&format!(
+            "WITH RECURSIVE subtree (id, depth) AS (
+                 SELECT ?1, 0
                  UNION ALL
-                 SELECT nodes.id FROM nodes JOIN subtree ON nodes.parent_id = subtree.id
+                 SELECT nodes.id, subtree.depth + 1 FROM nodes JOIN subtree ON nodes.parent_id = subtree.id
              )
-             SELECT count(*) FROM subtree",
-        )?
-        .query_row([id], |row| row.get(0))?)
+             SELECT {} FROM subtree JOIN nodes ON nodes.id = subtree.id ORDER BY subtree.depth",
+            qualified_columns()
+        ))?
+        .query_map([id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+
+    Ok(nodes)
 }

@@ -1,15 +1,18 @@
 //! Tree rows.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, Row, params};
 
-use super::{nodes, not_found};
+use super::history::{self, Change};
+use super::{check_version, idempotency, nodes, not_found};
 use crate::error::Result;
 use crate::id::{NodeId, TreeId};
-use crate::model::{NewNode, NewTree, NodeKind, Page, Tree, TreePatch, TreeWithRoot};
+use crate::model::{
+    HistoryAction, NewNode, NewTree, NodeKind, Page, Tree, TreePatch, TreeWithRoot, WriteContext,
+};
 use crate::store::PageRequest;
 use crate::{rules, time};
 
-const COLUMNS: &str = "id, title, description, root_node_id, created_at, updated_at";
+const COLUMNS: &str = "id, title, description, root_node_id, version, created_at, updated_at";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Tree> {
     Ok(Tree {
@@ -17,44 +20,76 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Tree> {
         title: row.get(1)?,
         description: row.get(2)?,
         root_node_id: row.get(3)?,
-        created_at: row.get(4)?,
-        updated_at: row.get(5)?,
+        version: row.get(4)?,
+        created_at: row.get(5)?,
+        updated_at: row.get(6)?,
     })
 }
 
-pub(super) fn create(conn: &mut Connection, new: NewTree) -> Result<TreeWithRoot> {
+pub(super) fn create(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    new: NewTree,
+) -> Result<TreeWithRoot> {
     let now = time::now();
     let tree = Tree {
         id: TreeId::generate(),
         title: rules::title("/title", &new.title)?,
         description: rules::description("/description", &new.description)?,
         root_node_id: NodeId::generate(),
+        version: 1,
         created_at: now.clone(),
         updated_at: now,
     };
     let outcome = NewNode {
-        parent_id: tree.root_node_id,
-        kind: NodeKind::Outcome,
-        title: rules::title("/outcome/title", &new.outcome_title)?,
         description: rules::description("/outcome/description", &new.outcome_description)?,
+        ..NewNode::new(
+            tree.root_node_id,
+            NodeKind::Outcome,
+            rules::title("/outcome/title", &new.outcome_title)?,
+        )
     };
 
     let tx = conn.transaction()?;
     tx.execute(
-        &format!("INSERT INTO trees ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        &format!("INSERT INTO trees ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         params![
             tree.id,
             tree.title,
             tree.description,
             tree.root_node_id,
+            tree.version,
             tree.created_at,
             tree.updated_at
         ],
     )?;
     let root = nodes::insert_root(&tx, tree.id, outcome, &tree.created_at)?;
+    let created = TreeWithRoot { tree, root };
+
+    history::record(
+        &tx,
+        ctx,
+        Change::created(
+            created.tree.id,
+            "tree",
+            created.tree.id.to_string(),
+            &created.tree,
+        ),
+    )?;
+    history::record(
+        &tx,
+        ctx,
+        Change::created(
+            created.tree.id,
+            "node",
+            created.root.id.to_string(),
+            &created.root,
+        ),
+    )?;
+    idempotency::record(&tx, ctx, 201, &created)?;
     tx.commit()?;
 
-    Ok(TreeWithRoot { tree, root })
+    Ok(created)
 }
 
 pub(super) fn list(conn: &Connection, page: PageRequest<TreeId>) -> Result<Page<Tree>> {
@@ -82,7 +117,13 @@ pub(super) fn get(conn: &Connection, id: TreeId) -> Result<Tree> {
         .map_err(not_found("tree", id))
 }
 
-pub(super) fn update(conn: &mut Connection, id: TreeId, patch: TreePatch) -> Result<Tree> {
+pub(super) fn update(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    id: TreeId,
+    patch: TreePatch,
+    expected_version: Option<u64>,
+) -> Result<Tree> {
     let title = patch
         .title
         .map(|title| rules::title("/title", &title))
@@ -93,7 +134,10 @@ pub(super) fn update(conn: &mut Connection, id: TreeId, patch: TreePatch) -> Res
         .transpose()?;
 
     let tx = conn.transaction()?;
-    let updated = tx
+    let before = get(&tx, id)?;
+    check_version("tree", id, expected_version, before.version)?;
+
+    let after = tx
         .prepare_cached(&format!(
             "UPDATE trees
              SET title = coalesce(?2, title),
@@ -103,18 +147,38 @@ pub(super) fn update(conn: &mut Connection, id: TreeId, patch: TreePatch) -> Res
              WHERE id = ?1
              RETURNING {COLUMNS}"
         ))?
-        .query_row(params![id, title, description, time::now()], from_row)
-        .optional()?;
+        .query_row(params![id, title, description, time::now()], from_row)?;
+    history::record(
+        &tx,
+        ctx,
+        Change::changed(
+            id,
+            HistoryAction::Update,
+            "tree",
+            id.to_string(),
+            &before,
+            &after,
+        ),
+    )?;
     tx.commit()?;
 
-    updated.ok_or_else(|| not_found("tree", id)(rusqlite::Error::QueryReturnedNoRows))
+    Ok(after)
 }
 
-pub(super) fn delete(conn: &Connection, id: TreeId) -> Result<()> {
-    let deleted = conn.execute("DELETE FROM trees WHERE id = ?1", [id])?;
-    if deleted == 0 {
-        return Err(not_found("tree", id)(rusqlite::Error::QueryReturnedNoRows));
-    }
+pub(super) fn delete(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    id: TreeId,
+    expected_version: Option<u64>,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    let tree = get(&tx, id)?;
+    check_version("tree", id, expected_version, tree.version)?;
+
+    // Foreign keys cascade the delete to the tree's nodes and their links.
+    tx.execute("DELETE FROM trees WHERE id = ?1", [id])?;
+    history::record(&tx, ctx, Change::deleted(id, "tree", id.to_string(), &tree))?;
+    tx.commit()?;
 
     Ok(())
 }

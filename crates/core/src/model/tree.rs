@@ -1,4 +1,4 @@
-//! Trees and nodes as the service stores and returns them.
+//! Trees and nodes.
 
 use derive_more::Display;
 use serde::{Deserialize, Serialize};
@@ -76,6 +76,8 @@ pub struct Tree {
     pub description: String,
     /// The id of the outcome node at the root.
     pub root_node_id: NodeId,
+    /// Counts the changes to the tree's own fields, starting at 1; sent as the `ETag`.
+    pub version: u64,
     /// When the tree was created, RFC 3339 UTC.
     pub created_at: String,
     /// When the tree's own fields last changed, RFC 3339 UTC.
@@ -99,10 +101,74 @@ pub struct Node {
     pub description: String,
     /// The node's place among its siblings, counting from 0 with no gaps.
     pub position: u32,
+    /// The state of an experiment; `None` for every other kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ExperimentStatus>,
+    /// What an experiment showed, at most 10,000 characters; always `None` for other kinds.
+    #[serde(skip_serializing_if = "is_not_experiment")]
+    pub result: Option<String>,
+    /// Counts the changes to the node, starting at 1; sent as the `ETag`.
+    pub version: u64,
     /// When the node was created, RFC 3339 UTC.
     pub created_at: String,
     /// When the node last changed, RFC 3339 UTC.
     pub updated_at: String,
+}
+
+// Serde passes the field by reference, so this signature is fixed.
+#[allow(clippy::ref_option)]
+fn is_not_experiment(result: &Option<String>) -> bool {
+    result.is_none()
+}
+
+/// The state of an experiment.
+#[derive(Debug, Display, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExperimentStatus {
+    /// Designed, not started.
+    #[display("planned")]
+    Planned,
+    /// Collecting data.
+    #[display("running")]
+    Running,
+    /// Finished, and the assumption held.
+    #[display("succeeded")]
+    Succeeded,
+    /// Finished, and the assumption did not hold.
+    #[display("failed")]
+    Failed,
+}
+
+impl ExperimentStatus {
+    /// All statuses, in their usual order.
+    pub const ALL: [ExperimentStatus; 4] = [
+        ExperimentStatus::Planned,
+        ExperimentStatus::Running,
+        ExperimentStatus::Succeeded,
+        ExperimentStatus::Failed,
+    ];
+
+    /// Returns the stored name of the status, as used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExperimentStatus::Planned => "planned",
+            ExperimentStatus::Running => "running",
+            ExperimentStatus::Succeeded => "succeeded",
+            ExperimentStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored status name.
+    pub fn from_name(name: &str) -> Option<ExperimentStatus> {
+        ExperimentStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name)
+    }
+
+    /// Returns whether the experiment has finished.
+    pub fn is_finished(self) -> bool {
+        matches!(self, ExperimentStatus::Succeeded | ExperimentStatus::Failed)
+    }
 }
 
 /// A tree together with its root outcome node, as returned on creation.
@@ -148,15 +214,56 @@ pub struct NewNode {
     pub title: String,
     /// The node's description.
     pub description: String,
+    /// Where among its siblings to insert it; `None` appends it after the last.
+    pub position: Option<u32>,
+    /// An experiment's state; experiments default to [`ExperimentStatus::Planned`].
+    pub status: Option<ExperimentStatus>,
+    /// An experiment's result.
+    pub result: Option<String>,
 }
 
-/// Changes to a node's fields; `None` leaves a field as it is.
+impl NewNode {
+    /// Describes a node with only the required fields.
+    pub fn new(parent_id: NodeId, kind: NodeKind, title: impl Into<String>) -> Self {
+        Self {
+            parent_id,
+            kind,
+            title: title.into(),
+            description: String::new(),
+            position: None,
+            status: None,
+            result: None,
+        }
+    }
+}
+
+/// Changes to a node; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct NodePatch {
     /// A new title.
     pub title: Option<String>,
     /// A new description; an empty string clears it.
     pub description: Option<String>,
+    /// A new parent in the same tree: moves the node with its subtree.
+    pub parent_id: Option<NodeId>,
+    /// A new place among the siblings, counting from 0.
+    pub position: Option<u32>,
+    /// An experiment's new state.
+    pub status: Option<ExperimentStatus>,
+    /// An experiment's new result; `Some(None)` clears it.
+    pub result: Option<Option<String>>,
+}
+
+impl NodePatch {
+    /// Returns whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.parent_id.is_none()
+            && self.position.is_none()
+            && self.status.is_none()
+            && self.result.is_none()
+    }
 }
 
 /// What to do with the descendants of a node that is deleted.
@@ -166,13 +273,4 @@ pub enum DeleteMode {
     LeafOnly,
     /// Delete the node and its whole subtree.
     Subtree,
-}
-
-/// One page of a listing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Page<T> {
-    /// The items on this page, in listing order.
-    pub items: Vec<T>,
-    /// The cursor for the next page, or `None` on the last page.
-    pub next_cursor: Option<String>,
 }

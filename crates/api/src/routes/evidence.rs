@@ -1,0 +1,192 @@
+//! `/evidence`: store, list, read, change and delete evidence items.
+
+use actix_web::{HttpResponse, web};
+use ost_linker_core::{
+    Customer, EvidenceFilter, EvidenceId, EvidenceKind, EvidencePatch, Metric, NewEvidence,
+    PageRequest, Source, Store,
+};
+use serde::Deserialize;
+
+use super::{blocking, page_cursor, page_limit, with_allow, with_etag};
+use crate::error::ApiError;
+use crate::extract::{StrictJson, not_null, nullable, path_id};
+use crate::write::{WriteHeaders, respond_created};
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(with_allow(
+        web::resource("/evidence")
+            .route(web::post().to(create_evidence))
+            .route(web::get().to(list_evidence)),
+        "GET, POST",
+    ))
+    .service(with_allow(
+        web::resource("/evidence/{evidence_id}")
+            .route(web::get().to(get_evidence))
+            .route(web::patch().to(update_evidence))
+            .route(web::delete().to(delete_evidence)),
+        "GET, PATCH, DELETE",
+    ));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceBody {
+    kind: EvidenceKind,
+    title: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default, deserialize_with = "not_null")]
+    source: Option<Source>,
+    #[serde(default)]
+    occurred_at: Option<String>,
+    #[serde(default)]
+    customer: Option<Customer>,
+    #[serde(default, deserialize_with = "not_null")]
+    tags: Option<Vec<String>>,
+    #[serde(default)]
+    metric: Option<Metric>,
+}
+
+async fn create_evidence(
+    store: web::Data<dyn Store>,
+    write: WriteHeaders,
+    StrictJson { body, json }: StrictJson<EvidenceBody>,
+) -> Result<HttpResponse, ApiError> {
+    let new = NewEvidence {
+        kind: body.kind,
+        title: body.title,
+        content: body.content,
+        source: body.source.unwrap_or_default(),
+        occurred_at: body.occurred_at,
+        customer: body.customer,
+        tags: body.tags.unwrap_or_default(),
+        metric: body.metric,
+    };
+
+    respond_created(&store, write.create_context(&json), move |store, ctx| {
+        store.create_evidence(ctx, new)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+    kind: Option<EvidenceKind>,
+    tag: Option<String>,
+    source_system: Option<String>,
+    linked: Option<bool>,
+}
+
+async fn list_evidence(
+    store: web::Data<dyn Store>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = page_limit(query.limit)?;
+    let after = page_cursor(query.cursor.as_deref(), EvidenceId::parse)?;
+    let filter = EvidenceFilter {
+        kind: query.kind,
+        tag: query.tag,
+        source_system: query.source_system,
+        linked: query.linked,
+    };
+
+    let page = blocking(&store, move |store| {
+        store.list_evidence(&filter, PageRequest { limit, after })
+    })
+    .await?;
+
+    Ok(HttpResponse::Ok().json(page))
+}
+
+async fn get_evidence(
+    store: web::Data<dyn Store>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&path, EvidenceId::parse)?;
+    let evidence = blocking(&store, move |store| store.get_evidence(id)).await?;
+
+    Ok(with_etag(&evidence, evidence.version))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidencePatchBody {
+    #[serde(default, deserialize_with = "not_null")]
+    kind: Option<EvidenceKind>,
+    #[serde(default, deserialize_with = "not_null")]
+    title: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
+    content: Option<String>,
+    #[serde(default, deserialize_with = "not_null")]
+    source: Option<Source>,
+    #[serde(default, deserialize_with = "nullable")]
+    occurred_at: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    customer: Option<Option<Customer>>,
+    #[serde(default, deserialize_with = "not_null")]
+    tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    metric: Option<Option<Metric>>,
+}
+
+async fn update_evidence(
+    store: web::Data<dyn Store>,
+    path: web::Path<String>,
+    write: WriteHeaders,
+    StrictJson { body, .. }: StrictJson<EvidencePatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&path, EvidenceId::parse)?;
+    let patch = EvidencePatch {
+        kind: body.kind,
+        title: body.title,
+        content: body.content,
+        source: body.source,
+        occurred_at: body.occurred_at,
+        customer: body.customer,
+        tags: body.tags,
+        metric: body.metric,
+    };
+    if patch.is_empty() {
+        return Err(ApiError::EmptyPatch {
+            allowed: "kind, title, content, source, occurred_at, customer, tags, metric",
+        });
+    }
+
+    let ctx = write.context();
+    let expected = write.expected_version();
+    let evidence = blocking(&store, move |store| {
+        store.update_evidence(&ctx, id, patch, expected)
+    })
+    .await?;
+
+    Ok(with_etag(&evidence, evidence.version))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CascadeQuery {
+    #[serde(default)]
+    cascade: bool,
+}
+
+async fn delete_evidence(
+    store: web::Data<dyn Store>,
+    path: web::Path<String>,
+    query: web::Query<CascadeQuery>,
+    write: WriteHeaders,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&path, EvidenceId::parse)?;
+    let with_links = query.cascade;
+    let ctx = write.context();
+    let expected = write.expected_version();
+    blocking(&store, move |store| {
+        store.delete_evidence(&ctx, id, with_links, expected)
+    })
+    .await?;
+
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,363 @@
+//! Evidence rows and their tags.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::history::{self, Change};
+use super::nodes::parse_column;
+use super::{check_version, idempotency, links, not_found};
+use crate::error::{Error, Result};
+use crate::id::EvidenceId;
+use crate::model::{
+    Customer, Evidence, EvidenceFilter, EvidenceKind, EvidencePatch, Metric, NewEvidence, Page,
+    Source, WriteContext,
+};
+use crate::store::PageRequest;
+use crate::{rules, time};
+
+const COLUMNS: &str = "id, kind, title, content, source_system, source_external_id, source_url, \
+                       occurred_at, customer, tags, metric, version, created_at, updated_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Evidence> {
+    Ok(Evidence {
+        id: row.get(0)?,
+        kind: parse_column(row, 1, EvidenceKind::from_name)?,
+        title: row.get(2)?,
+        content: row.get(3)?,
+        source: Source {
+            system: row.get(4)?,
+            external_id: row.get(5)?,
+            url: row.get(6)?,
+        },
+        occurred_at: row.get(7)?,
+        customer: json_column(row, 8)?,
+        tags: json_column(row, 9)?.unwrap_or_default(),
+        metric: json_column(row, 10)?,
+        version: row.get(11)?,
+        created_at: row.get(12)?,
+        updated_at: row.get(13)?,
+    })
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|text| {
+        serde_json::from_str(&text).map_err(|err| {
+            rusqlite::Error::FromSqlConversionFailure(
+                index,
+                rusqlite::types::Type::Text,
+                Box::new(err),
+            )
+        })
+    })
+    .transpose()
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    // The crate's own value types always serialize.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Checks every field rule of an evidence item and returns it in stored form.
+pub(super) fn validate(new: NewEvidence) -> Result<NewEvidence> {
+    match (new.kind, &new.metric) {
+        (EvidenceKind::Metric, None) => return Err(Error::MetricRequired),
+        (kind, Some(_)) if kind != EvidenceKind::Metric => {
+            return Err(Error::MetricNotAllowed { kind });
+        }
+        _ => {}
+    }
+
+    Ok(NewEvidence {
+        kind: new.kind,
+        title: rules::title("/title", &new.title)?,
+        content: rules::within_max("/content", &new.content, rules::CONTENT_MAX_CHARS)?,
+        source: Source {
+            system: optional(new.source.system, |value| {
+                rules::short_text("/source/system", &value)
+            })?,
+            external_id: optional(new.source.external_id, |value| {
+                rules::short_text("/source/external_id", &value)
+            })?,
+            url: optional(new.source.url, |value| rules::url("/source/url", &value))?,
+        },
+        occurred_at: optional(new.occurred_at, |value| {
+            rules::timestamp("/occurred_at", &value)
+        })?,
+        customer: optional(new.customer, |customer| {
+            Ok::<_, Error>(Customer {
+                segment: optional(customer.segment, |value| {
+                    rules::short_text("/customer/segment", &value)
+                })?,
+                account: optional(customer.account, |value| {
+                    rules::short_text("/customer/account", &value)
+                })?,
+            })
+        })?,
+        tags: rules::tags(new.tags)?,
+        metric: optional(new.metric, |metric| {
+            Ok::<_, Error>(Metric {
+                name: rules::short_text("/metric/name", &metric.name)?,
+                value: metric.value,
+                unit: rules::short_text("/metric/unit", &metric.unit)?,
+                period: rules::short_text("/metric/period", &metric.period)?,
+            })
+        })?,
+    })
+}
+
+fn optional<T, U, E>(value: Option<T>, check: impl FnOnce(T) -> Result<U, E>) -> Result<Option<U>>
+where
+    Error: From<E>,
+{
+    Ok(value.map(check).transpose()?)
+}
+
+/// Returns an error when another item has the same source system and external id.
+fn check_source_unique(
+    conn: &Connection,
+    source: &Source,
+    except: Option<EvidenceId>,
+) -> Result<()> {
+    let (Some(system), Some(external_id)) = (&source.system, &source.external_id) else {
+        return Ok(());
+    };
+
+    match find_by_source(conn, system, external_id)? {
+        Some(existing) if Some(existing) != except => Err(Error::DuplicateSource {
+            system: system.clone(),
+            external_id: external_id.clone(),
+            existing_id: existing.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Returns the id of the item with this source system and external id, if any.
+pub(super) fn find_by_source(
+    conn: &Connection,
+    system: &str,
+    external_id: &str,
+) -> Result<Option<EvidenceId>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM evidence WHERE source_system = ?1 AND source_external_id = ?2",
+        )?
+        .query_row([system, external_id], |row| row.get(0))
+        .optional()?)
+}
+
+pub(super) fn create(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    new: NewEvidence,
+) -> Result<Evidence> {
+    let tx = conn.transaction()?;
+    let evidence = insert_new(&tx, new)?;
+    idempotency::record(&tx, ctx, 201, &evidence)?;
+    tx.commit()?;
+
+    Ok(evidence)
+}
+
+/// Validates and inserts a new item inside the caller's transaction.
+pub(super) fn insert_new(conn: &Connection, new: NewEvidence) -> Result<Evidence> {
+    let new = validate(new)?;
+    check_source_unique(conn, &new.source, None)?;
+
+    let now = time::now();
+    let evidence = Evidence {
+        id: EvidenceId::generate(),
+        kind: new.kind,
+        title: new.title,
+        content: new.content,
+        source: new.source,
+        occurred_at: new.occurred_at,
+        customer: new.customer,
+        tags: new.tags,
+        metric: new.metric,
+        version: 1,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    conn.prepare_cached(&format!(
+        "INSERT INTO evidence ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))?
+    .execute(params![
+        evidence.id,
+        evidence.kind.as_str(),
+        evidence.title,
+        evidence.content,
+        evidence.source.system,
+        evidence.source.external_id,
+        evidence.source.url,
+        evidence.occurred_at,
+        evidence.customer.as_ref().map(to_json),
+        to_json(&evidence.tags),
+        evidence.metric.as_ref().map(to_json),
+        evidence.version,
+        evidence.created_at,
+        evidence.updated_at
+    ])?;
+    write_tags(conn, &evidence)?;
+
+    Ok(evidence)
+}
+
+fn write_tags(conn: &Connection, evidence: &Evidence) -> Result<()> {
+    conn.prepare_cached("DELETE FROM evidence_tags WHERE evidence_id = ?1")?
+        .execute([evidence.id])?;
+    let mut insert =
+        conn.prepare_cached("INSERT INTO evidence_tags (tag, evidence_id) VALUES (?1, ?2)")?;
+    for tag in &evidence.tags {
+        insert.execute(params![tag, evidence.id])?;
+    }
+
+    Ok(())
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    filter: &EvidenceFilter,
+    page: PageRequest<EvidenceId>,
+) -> Result<Page<Evidence>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM evidence
+         WHERE (?1 IS NULL OR kind = ?1)
+           AND (?2 IS NULL OR id IN (SELECT evidence_id FROM evidence_tags WHERE tag = ?2))
+           AND (?3 IS NULL OR source_system = ?3)
+           AND (?4 IS NULL OR ?4 = EXISTS (SELECT 1 FROM links WHERE links.evidence_id = evidence.id))
+           AND (?5 IS NULL OR id > ?5)
+         ORDER BY id
+         LIMIT ?6"
+    ))?;
+    let mut items = statement
+        .query_map(
+            params![
+                filter.kind.map(EvidenceKind::as_str),
+                filter.tag,
+                filter.source_system,
+                filter.linked,
+                page.after,
+                i64::from(page.limit) + 1
+            ],
+            from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+
+    let next_cursor = if items.len() > page.limit as usize {
+        items.truncate(page.limit as usize);
+        items.last().map(|evidence| evidence.id.to_string())
+    } else {
+        None
+    };
+
+    Ok(Page { items, next_cursor })
+}
+
+pub(super) fn get(conn: &Connection, id: EvidenceId) -> Result<Evidence> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM evidence WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .map_err(not_found("evidence", id))
+}
+
+pub(super) fn update(
+    conn: &mut Connection,
+    id: EvidenceId,
+    patch: EvidencePatch,
+    expected_version: Option<u64>,
+) -> Result<Evidence> {
+    let tx = conn.transaction()?;
+    let before = get(&tx, id)?;
+    check_version("evidence", id, expected_version, before.version)?;
+
+    let merged = validate(NewEvidence {
+        kind: patch.kind.unwrap_or(before.kind),
+        title: patch.title.unwrap_or(before.title),
+        content: patch.content.unwrap_or(before.content),
+        source: patch.source.unwrap_or(before.source),
+        occurred_at: patch.occurred_at.unwrap_or(before.occurred_at),
+        customer: patch.customer.unwrap_or(before.customer),
+        tags: patch.tags.unwrap_or(before.tags),
+        metric: patch.metric.unwrap_or(before.metric),
+    })?;
+    check_source_unique(&tx, &merged.source, Some(id))?;
+
+    let after = Evidence {
+        id,
+        kind: merged.kind,
+        title: merged.title,
+        content: merged.content,
+        source: merged.source,
+        occurred_at: merged.occurred_at,
+        customer: merged.customer,
+        tags: merged.tags,
+        metric: merged.metric,
+        version: before.version + 1,
+        created_at: before.created_at,
+        updated_at: time::now(),
+    };
+    tx.prepare_cached(
+        "UPDATE evidence
+         SET kind = ?2, title = ?3, content = ?4, source_system = ?5, source_external_id = ?6,
+             source_url = ?7, occurred_at = ?8, customer = ?9, tags = ?10, metric = ?11,
+             version = ?12, updated_at = ?13
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        after.kind.as_str(),
+        after.title,
+        after.content,
+        after.source.system,
+        after.source.external_id,
+        after.source.url,
+        after.occurred_at,
+        after.customer.as_ref().map(to_json),
+        to_json(&after.tags),
+        after.metric.as_ref().map(to_json),
+        after.version,
+        after.updated_at
+    ])?;
+    write_tags(&tx, &after)?;
+    tx.commit()?;
+
+    Ok(after)
+}
+
+/// Deletes an item; with `with_links`, its links go too, each recorded as an unlink in the
+/// history of its node's tree. Returns how many links were deleted.
+pub(super) fn delete(
+    conn: &mut Connection,
+    ctx: &WriteContext,
+    id: EvidenceId,
+    with_links: bool,
+    expected_version: Option<u64>,
+) -> Result<u64> {
+    let tx = conn.transaction()?;
+    let evidence = get(&tx, id)?;
+    check_version("evidence", id, expected_version, evidence.version)?;
+
+    let linked = links::of_evidence(&tx, id)?;
+    if !linked.is_empty() && !with_links {
+        return Err(Error::EvidenceLinked {
+            id: id.to_string(),
+            links: linked.len() as u64,
+        });
+    }
+
+    for (link, tree_id) in &linked {
+        history::record(
+            &tx,
+            ctx,
+            Change::deleted(*tree_id, "link", link.id.to_string(), link).into_unlink(),
+        )?;
+    }
+    // Foreign keys cascade the delete to the item's links and tags.
+    tx.execute("DELETE FROM evidence WHERE id = ?1", [id])?;
+    tx.commit()?;
+
+    Ok(linked.len() as u64)
+}
