@@ -15,11 +15,49 @@ fn health_needs_no_token() {
 }
 
 /// Every route, an unknown path and a wrong method, with the status each gives with the token.
-fn guarded_requests(tree_id: &str, node_id: &str) -> Vec<(String, String, Option<Value>, u16)> {
+fn guarded_requests(
+    tree_id: &str,
+    node_id: &str,
+    evidence_id: &str,
+    link_id: &str,
+) -> Vec<(String, String, Option<Value>, u16)> {
     let tree = format!("/trees/{tree_id}");
     let node = format!("/nodes/{node_id}");
+    let evidence = format!("/evidence/{evidence_id}");
+    let link = format!("/links/{link_id}");
     let new_tree = json!({ "title": "T", "outcome": { "title": "O" } });
     vec![
+        (
+            "POST".into(),
+            "/evidence".into(),
+            Some(json!({ "kind": "document", "title": "Doc" })),
+            201,
+        ),
+        ("GET".into(), "/evidence".into(), None, 200),
+        ("GET".into(), evidence.clone(), None, 200),
+        (
+            "PATCH".into(),
+            evidence.clone(),
+            Some(json!({ "title": "Renamed" })),
+            200,
+        ),
+        ("GET".into(), format!("{evidence}/links"), None, 200),
+        ("GET".into(), format!("{node}/links"), None, 200),
+        ("GET".into(), link.clone(), None, 200),
+        (
+            "PATCH".into(),
+            link.clone(),
+            Some(json!({ "note": "checked" })),
+            200,
+        ),
+        ("DELETE".into(), link, None, 204),
+        (
+            "POST".into(),
+            format!("{node}/links"),
+            Some(json!({ "evidence_id": evidence_id, "relation": "supports" })),
+            201,
+        ),
+        ("GET".into(), format!("{tree}/history"), None, 200),
         ("POST".into(), "/trees".into(), Some(new_tree), 201),
         ("GET".into(), "/trees".into(), None, 200),
         ("GET".into(), tree.clone(), None, 200),
@@ -43,6 +81,7 @@ fn guarded_requests(tree_id: &str, node_id: &str) -> Vec<(String, String, Option
         ("PUT".into(), tree.clone(), None, 405),
         ("GET".into(), "/no/such/route".into(), None, 404),
         ("DELETE".into(), node, None, 204),
+        ("DELETE".into(), evidence, None, 204),
         ("DELETE".into(), tree, None, 204),
     ]
 }
@@ -59,8 +98,9 @@ fn every_route_requires_token() {
         "Need",
         WITH_TOKEN,
     );
+    let (evidence_id, link_id) = create_linked_evidence(&server, &node_id);
 
-    for (method, path, body, _) in guarded_requests(&tree_id, &node_id) {
+    for (method, path, body, _) in guarded_requests(&tree_id, &node_id, &evidence_id, &link_id) {
         let missing = server.send(&method, &path, body.as_ref(), &[]);
         let wrong = server.send(
             &method,
@@ -81,10 +121,12 @@ fn every_route_requires_token() {
         }
     }
 
-    // Nothing was written by the rejected requests: still one tree, with its one node.
+    // Nothing was written by the rejected requests: still one tree and one evidence item.
     let trees = server.send("GET", "/trees", None, WITH_TOKEN).json();
     assert_eq!(trees["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(trees["items"][0]["title"], "Trial retention");
+    let evidence = server.send("GET", "/evidence", None, WITH_TOKEN).json();
+    assert_eq!(evidence["items"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]
@@ -99,8 +141,10 @@ fn every_route_works_with_token() {
         "Need",
         WITH_TOKEN,
     );
+    let (evidence_id, link_id) = create_linked_evidence(&server, &node_id);
 
-    for (method, path, body, status) in guarded_requests(&tree_id, &node_id) {
+    for (method, path, body, status) in guarded_requests(&tree_id, &node_id, &evidence_id, &link_id)
+    {
         let reply = server.send(&method, &path, body.as_ref(), WITH_TOKEN);
 
         assert_eq!(reply.status, status, "{method} {path}: {}", reply.body);
@@ -155,6 +199,29 @@ fn log_never_contains_token() {
             "the log holds a {length}-character prefix of the token"
         );
     }
+}
+
+/// Creates an evidence item linked to the node, with the token; returns (evidence, link).
+fn create_linked_evidence(server: &TestServer, node_id: &str) -> (String, String) {
+    let evidence = server.send(
+        "POST",
+        "/evidence",
+        Some(&json!({ "kind": "document", "title": "Synthesis" })),
+        WITH_TOKEN,
+    );
+    let evidence_id = evidence.json()["id"]
+        .as_str()
+        .expect("evidence id")
+        .to_owned();
+    let link = server.send(
+        "POST",
+        &format!("/nodes/{node_id}/links"),
+        Some(&json!({ "evidence_id": evidence_id, "relation": "supports" })),
+        WITH_TOKEN,
+    );
+    let link_id = link.json()["id"].as_str().expect("link id").to_owned();
+
+    (evidence_id, link_id)
 }
 
 fn raw_get(server: &TestServer, target: &str, token: Option<&str>) -> String {

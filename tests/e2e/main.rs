@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+mod evidence;
 mod gated;
 mod open;
 mod shutdown;
 mod support;
+mod writes;

@@ -221,8 +221,8 @@ where
     let key_ctx = ctx.clone();
     match blocking(store, move |store| create(store, &key_ctx)).await {
         Ok(created) => {
-            let body = serde_json::to_value(&created).unwrap_or_default();
-            Ok(created_response(StatusCode::CREATED, &body, false))
+            let body = serde_json::to_string(&created).unwrap_or_default();
+            Ok(created_response(StatusCode::CREATED, body, false))
         }
         // A concurrent request with the same key committed first: answer as its retry.
         Err(ApiError::Domain(DomainError::IdempotencyKeyTaken { .. })) => {
@@ -253,25 +253,41 @@ async fn replay(
     Ok(Some(replayed_response(&stored)))
 }
 
+/// Answers with the stored status and the stored body, byte for byte.
 fn replayed_response(stored: &StoredResponse) -> HttpResponse {
-    let body: serde_json::Value = serde_json::from_str(&stored.body).unwrap_or_default();
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    created_response(status, &body, true)
+    created_response(status, stored.body.clone(), true)
 }
 
-fn created_response(status: StatusCode, body: &serde_json::Value, replayed: bool) -> HttpResponse {
+/// Answers with a JSON body, with `Location` and `ETag` taken from its `id` and `version`.
+fn created_response(status: StatusCode, body: String, replayed: bool) -> HttpResponse {
+    #[derive(serde::Deserialize)]
+    struct Identity {
+        id: Option<String>,
+        version: Option<u64>,
+    }
+
+    let identity: Option<Identity> = serde_json::from_str(&body).ok();
     let mut response = HttpResponse::build(status);
-    if let Some(location) = body["id"].as_str().and_then(location_of) {
+    if let Some(location) = identity
+        .as_ref()
+        .and_then(|it| it.id.as_deref())
+        .and_then(location_of)
+    {
         response.insert_header((header::LOCATION, location));
     }
-    if let Some(version) = body["version"].as_u64() {
+    if let Some(version) = identity.and_then(|it| it.version) {
         response.insert_header((header::ETAG, etag(version)));
     }
     if replayed {
         response.insert_header((REPLAYED_HEADER, "true"));
     }
 
-    response.json(body)
+    response.content_type(mime_json()).body(body)
+}
+
+fn mime_json() -> HeaderValue {
+    HeaderValue::from_static("application/json")
 }
 
 #[cfg(test)]

@@ -4,9 +4,8 @@
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{EvidenceId, LinkId, LinkPatch, NewLink, NodeId, Relation, Store};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{blocking, with_allow, with_etag};
+use super::{blocking, items, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{StrictJson, not_null, nullable, path_id};
 use crate::write::{WriteHeaders, respond_created};
@@ -69,7 +68,7 @@ async fn list_node_links(
     let node_id = path_id(&path, NodeId::parse)?;
     let links = blocking(&store, move |store| store.list_node_links(node_id)).await?;
 
-    Ok(HttpResponse::Ok().json(json!({ "items": links })))
+    Ok(items(links))
 }
 
 async fn list_evidence_links(
@@ -79,7 +78,7 @@ async fn list_evidence_links(
     let evidence_id = path_id(&path, EvidenceId::parse)?;
     let links = blocking(&store, move |store| store.list_evidence_links(evidence_id)).await?;
 
-    Ok(HttpResponse::Ok().json(json!({ "items": links })))
+    Ok(items(links))
 }
 
 async fn get_link(

@@ -84,6 +84,17 @@ where
     result.map_err(ApiError::from)
 }
 
+/// The body of an unpaginated listing.
+#[derive(serde::Serialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+/// Answers 200 with the items of an unpaginated listing.
+fn items<T: serde::Serialize>(items: Vec<T>) -> HttpResponse {
+    HttpResponse::Ok().json(Items { items })
+}
+
 /// Answers 200 with an entity's JSON and its version as the `ETag`.
 fn with_etag<T: serde::Serialize>(entity: &T, version: u64) -> HttpResponse {
     HttpResponse::Ok()

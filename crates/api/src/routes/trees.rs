@@ -6,9 +6,8 @@ use ost_linker_core::{
     ExperimentStatus, NewNode, NewTree, NodeId, NodeKind, PageRequest, Store, TreeId, TreePatch,
 };
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{blocking, page_cursor, page_limit, with_allow, with_etag};
+use super::{blocking, items, page_cursor, page_limit, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{StrictJson, not_null, path_id};
 use crate::write::{WriteHeaders, respond_created};
@@ -201,7 +200,7 @@ async fn list_nodes(
     let tree_id = path_id(&path, TreeId::parse)?;
     let nodes = blocking(&store, move |store| store.list_nodes(tree_id)).await?;
 
-    Ok(HttpResponse::Ok().json(json!({ "items": nodes })))
+    Ok(items(nodes))
 }
 
 async fn list_history(
