@@ -171,11 +171,11 @@ fn evidence_list_filters() {
             .collect()
     };
 
-    assert_eq!(ids("/evidence?linked=false"), [unlinked.clone()]);
-    assert_eq!(ids("/evidence?linked=true"), [linked.clone()]);
-    assert_eq!(ids("/evidence?kind=document"), [unlinked.clone()]);
-    assert_eq!(ids("/evidence?tag=import"), [linked.clone()]);
-    assert_eq!(ids("/evidence?source_system=helpdesk"), [linked.clone()]);
+    assert_eq!(ids("/evidence?linked=false"), [unlinked.as_str()]);
+    assert_eq!(ids("/evidence?linked=true"), [linked.as_str()]);
+    assert_eq!(ids("/evidence?kind=document"), [unlinked.as_str()]);
+    assert_eq!(ids("/evidence?tag=import"), [linked.as_str()]);
+    assert_eq!(ids("/evidence?source_system=helpdesk"), [linked.as_str()]);
     assert_eq!(ids("/evidence?limit=1").len(), 1);
     assert_eq!(server.get("/evidence?kind=tweet").code(), "invalid_query");
 }
