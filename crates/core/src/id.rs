@@ -56,6 +56,13 @@ macro_rules! define_id {
                 Self(next_ulid())
             }
 
+            /// Builds an id from ULID parts: milliseconds since the Unix epoch and 80 random
+            /// bits (the higher bits of `random` are ignored). Generators of test data use it
+            /// to make ids that are the same on every run.
+            pub fn from_parts(timestamp_ms: u64, random: u128) -> Self {
+                Self(Ulid::from_parts(timestamp_ms, random))
+            }
+
             /// Parses an id in its prefixed text form.
             ///
             /// # Errors

@@ -13,6 +13,7 @@
 //! - [`rules`]: field rules shared by every entity.
 //! - [`id`]: prefixed ids such as `tree_…` and `node_…`.
 //! - [`store`]: the [`Store`] trait; [`sqlite`]: its SQLite implementation.
+//! - [`generate`]: realistic test data in bulk, for benchmarks.
 //!
 //! # Example
 //!
@@ -38,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod generate;
 pub mod id;
 pub mod model;
 pub mod rules;
