@@ -193,6 +193,15 @@ fn log_never_contains_token() {
     let log = server.log();
 
     assert!(log.contains("listening on"), "{log}");
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(TOKEN.as_bytes());
+    let fingerprint: String = digest[..4]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert!(
+        log.contains(&format!("token={fingerprint}")),
+        "access log lacks the fingerprint: {log}"
+    );
     for length in 8..=TOKEN.len() {
         assert!(
             !log.contains(&TOKEN[..length]),

@@ -6,6 +6,9 @@
 mod evidence;
 mod gated;
 mod open;
+mod sample;
 mod shutdown;
 mod support;
+mod transfer;
+mod views;
 mod writes;

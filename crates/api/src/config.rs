@@ -151,6 +151,9 @@ ost-linker: stores Opportunity Solution Trees and serves them over a REST API.
 Usage:
   ost-linker             Run the service
   ost-linker gen-token   Print a new random service token (256 bits, hex)
+  ost-linker load-sample FILE [--url URL]
+                         Import a sample data file into a running service
+                         (see `ost-linker load-sample --help`)
   ost-linker --help      Print this help
 
 Environment:

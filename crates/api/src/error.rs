@@ -4,9 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use derive_more::{Display, From};
-use ost_linker_core::{Error as DomainError, FieldError, InvalidId};
+use ost_linker_core::{DocumentProblem, Error as DomainError, InvalidId};
 
-use crate::problem::Problem;
+use crate::problem::{PROBLEM_JSON, Problem};
 
 /// Why a request failed.
 ///
@@ -132,7 +132,10 @@ impl ApiError {
             ApiError::MissingField { field } => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "missing_field",
-                format!("The body has no `{field}` member, which is required. Add it."),
+                format!(
+                    "The body is missing the required member `{}` (at `{field}`). Add it.",
+                    field.rsplit('/').next().unwrap_or_default()
+                ),
             )
             .with_field(field.as_str()),
             ApiError::InvalidValue { field, message } => Problem::new(
@@ -221,6 +224,10 @@ impl ResponseError for ApiError {
             log::error!("request failed with {}: {self}", problem.code());
         }
 
+        if let ApiError::Domain(DomainError::InvalidDocument { problems }) = self {
+            return with_document_problems(&problem, problems);
+        }
+
         let mut response = problem.to_response();
         if let ApiError::MethodNotAllowed { allow, .. } = self {
             response
@@ -231,15 +238,25 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Builds the problem details response with the extension member `problems`: every problem
+/// of an invalid tree document, each with its JSON pointer, code and detail.
+fn with_document_problems(problem: &Problem, problems: &[DocumentProblem]) -> HttpResponse {
+    // Both serialize to JSON objects: they have string keys and no custom serializers.
+    let mut body = serde_json::to_value(problem).unwrap_or_default();
+    body["problems"] = serde_json::to_value(problems).unwrap_or_default();
+
+    HttpResponse::build(problem.status())
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
+        .json(body)
+}
+
 fn domain_problem(err: &DomainError) -> Problem {
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     match err {
-        DomainError::Field(field_error) => Problem::new(
-            unprocessable,
-            field_code(field_error),
-            format!("{field_error}."),
-        )
-        .with_field(field_error.field()),
+        DomainError::Field(field_error) => {
+            Problem::new(unprocessable, field_error.code(), format!("{field_error}."))
+                .with_field(field_error.field())
+        }
         DomainError::InvalidId { field, source } => Problem::new(
             unprocessable,
             "invalid_id",
@@ -345,6 +362,29 @@ fn domain_problem(err: &DomainError) -> Problem {
                 "The {err}. Delete its links first, or send `DELETE /evidence/{id}?cascade=true` to delete them with it."
             ),
         ),
+        DomainError::UnsupportedFormat { .. } => Problem::new(
+            unprocessable,
+            "unsupported_format",
+            format!("The {err}. Send a document made by `GET /trees/{{id}}/export`."),
+        )
+        .with_field("/format"),
+        DomainError::UnsupportedVersion { .. } => Problem::new(
+            unprocessable,
+            "unsupported_version",
+            format!(
+                "The {err}. Export the tree again with this build's `GET /trees/{{id}}/export`."
+            ),
+        )
+        .with_field("/version"),
+        DomainError::InvalidDocument { problems } => Problem::new(
+            unprocessable,
+            "invalid_document",
+            format!(
+                "The document has {} problem(s), so nothing was imported. Fix each one listed \
+                 in `problems`; send `?dry_run=true` to check a document without importing it.",
+                problems.len()
+            ),
+        ),
         DomainError::VersionMismatch { .. } => Problem::new(
             StatusCode::PRECONDITION_FAILED,
             "version_mismatch",
@@ -357,20 +397,12 @@ fn domain_problem(err: &DomainError) -> Problem {
             "idempotency_key_in_use",
             format!("The {err}. Retry the request to get its response."),
         ),
+        DomainError::InvalidSearchQuery { .. } => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_search_query",
+            format!("In `q`, {err}."),
+        ),
         DomainError::SchemaTooNew { .. } | DomainError::Storage(_) => internal_problem(),
-    }
-}
-
-fn field_code(err: &FieldError) -> &'static str {
-    match err {
-        FieldError::Empty { .. } => "empty_value",
-        FieldError::TooLong { .. } => "value_too_long",
-        FieldError::InvalidTag { .. } => "invalid_tag",
-        FieldError::DuplicateTag { .. } => "duplicate_tag",
-        FieldError::TooManyTags { .. } => "too_many_tags",
-        FieldError::InvalidTimestamp { .. } => "invalid_timestamp",
-        FieldError::InvalidUrl { .. } => "invalid_url",
-        FieldError::OutOfRange { .. } => "out_of_range",
     }
 }
 

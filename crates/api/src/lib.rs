@@ -11,27 +11,43 @@
 //! - [`extract`]: strict JSON, query and path extraction.
 //! - [`write`]: actor, idempotency key and `If-Match` headers, and replayed creates.
 //! - [`error`] and [`problem`]: every failure as RFC 9457 problem details.
+//! - [`sample`]: the `load-sample` command, which imports a sample data file.
 
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod problem;
 pub mod routes;
+pub mod sample;
 pub mod write;
 
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
-use actix_web::{App, HttpServer};
+use actix_web::{App, HttpMessage, HttpServer};
+use service_token_gate::TokenFingerprint;
 
 pub use crate::config::Config;
 pub use crate::routes::AppState;
 
-/// The access log format: peer, request line, status, response size and seconds taken.
+/// The access log format: peer, request line, status, response size, seconds taken, and the
+/// fingerprint of the service token the request was accepted with (`-` when none was needed
+/// or the request was rejected).
 ///
-/// It copies no request header, so a service token never reaches the log.
-const ACCESS_LOG_FORMAT: &str = r#"%a "%r" %s %b %Ts"#;
+/// It copies no request header, so a service token never reaches the log. The fingerprint
+/// lets an operator watch a rotation until no request uses the old token.
+const ACCESS_LOG_FORMAT: &str = r#"%a "%r" %s %b %Ts token=%{token}xo"#;
+
+fn access_log() -> Logger {
+    Logger::new(ACCESS_LOG_FORMAT).custom_response_replace("token", |response| {
+        response
+            .request()
+            .extensions()
+            .get::<TokenFingerprint>()
+            .map_or_else(|| "-".to_owned(), ToString::to_string)
+    })
+}
 
 /// Starts serving the API on `listener` and returns the running server.
 ///
@@ -44,7 +60,7 @@ const ACCESS_LOG_FORMAT: &str = r#"%a "%r" %s %b %Ts"#;
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(Logger::new(ACCESS_LOG_FORMAT))
+            .wrap(access_log())
             .configure(routes::configure(state.clone()))
     })
     .listen(listener)?

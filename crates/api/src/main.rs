@@ -19,6 +19,7 @@ fn main() -> ExitCode {
     {
         [] => serve(),
         ["gen-token"] => gen_token(),
+        ["load-sample", rest @ ..] => ost_linker_api::sample::run(rest),
         ["-h" | "--help" | "help"] => {
             print!("{HELP}");
             ExitCode::SUCCESS

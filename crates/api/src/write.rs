@@ -224,9 +224,10 @@ where
             let body = serde_json::to_string(&created).unwrap_or_default();
             Ok(created_response(StatusCode::CREATED, body, false))
         }
-        // A concurrent request with the same key committed first: answer as its retry.
-        Err(ApiError::Domain(DomainError::IdempotencyKeyTaken { .. })) => {
-            replay(store, &ctx).await?.ok_or(ApiError::PoolGone)
+        // A concurrent request with the same key committed first: answer as its retry. The
+        // stored response is there unless the other request's transaction rolled back since.
+        Err(ApiError::Domain(taken @ DomainError::IdempotencyKeyTaken { .. })) => {
+            replay(store, &ctx).await?.ok_or(ApiError::Domain(taken))
         }
         Err(err) => Err(err),
     }

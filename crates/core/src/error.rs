@@ -49,7 +49,7 @@ pub enum Error {
     },
 
     /// A node would stand under a parent of a kind it may not have.
-    #[display("a {child} cannot be placed under {parent} `{parent_id}`: {}", parent_rule(*child))]
+    #[display("{} {child} cannot be placed under {parent} `{parent_id}`: {}", article(*child), parent_rule(*child))]
     InvalidParentKind {
         /// The kind of the node being placed.
         child: NodeKind,
@@ -188,6 +188,35 @@ pub enum Error {
         existing_id: String,
     },
 
+    /// A tree document's `format` is not [`crate::model::DOCUMENT_FORMAT`].
+    #[display(
+        "document format `{format}` is not supported: this build reads `{}`",
+        crate::model::DOCUMENT_FORMAT
+    )]
+    UnsupportedFormat {
+        /// The format as given.
+        #[error(not(source))]
+        format: String,
+    },
+
+    /// A tree document's `version` is not one this build reads.
+    #[display(
+        "document version {version} is not supported: this build reads version {}",
+        crate::model::DOCUMENT_VERSION
+    )]
+    UnsupportedVersion {
+        /// The version as given.
+        version: u64,
+    },
+
+    /// A tree document breaks one or more rules, so nothing was imported.
+    #[display("the document has {} problem(s)", problems.len())]
+    InvalidDocument {
+        /// Every problem, in document order.
+        #[error(not(source))]
+        problems: Vec<crate::model::DocumentProblem>,
+    },
+
     /// Evidence with links was to be deleted without its links.
     #[display("evidence `{id}` is linked to {links} node(s)")]
     EvidenceLinked {
@@ -231,10 +260,26 @@ pub enum Error {
         supported: i64,
     },
 
+    /// Search text is empty, too long, or rejected by SQLite's full-text engine.
+    #[display("{reason}")]
+    InvalidSearchQuery {
+        /// The problem with the text, and its fix.
+        #[error(not(source))]
+        reason: String,
+    },
+
     /// The database failed; the request itself may have been valid.
     #[display("database error: {_0}")]
     #[from]
     Storage(rusqlite::Error),
+}
+
+/// Returns the indefinite article for a kind's name.
+fn article(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Outcome | NodeKind::Opportunity | NodeKind::Experiment => "an",
+        NodeKind::Solution => "a",
+    }
 }
 
 fn parent_rule(child: NodeKind) -> &'static str {
@@ -322,6 +367,13 @@ pub enum FieldError {
         value: String,
     },
 
+    /// A number is NaN or infinite.
+    #[display("`{field}` is not a finite number: give a plain decimal number")]
+    NotFinite {
+        /// The JSON pointer of the field.
+        field: &'static str,
+    },
+
     /// A number is outside its range.
     #[display("`{field}` is {value}: use a whole number from {min} to {max}")]
     OutOfRange {
@@ -337,6 +389,21 @@ pub enum FieldError {
 }
 
 impl FieldError {
+    /// Returns the stable snake_case code of the rule broken, as the API reports it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FieldError::Empty { .. } => "empty_value",
+            FieldError::TooLong { .. } => "value_too_long",
+            FieldError::InvalidTag { .. } => "invalid_tag",
+            FieldError::DuplicateTag { .. } => "duplicate_tag",
+            FieldError::TooManyTags { .. } => "too_many_tags",
+            FieldError::InvalidTimestamp { .. } => "invalid_timestamp",
+            FieldError::InvalidUrl { .. } => "invalid_url",
+            FieldError::NotFinite { .. } => "not_finite",
+            FieldError::OutOfRange { .. } => "out_of_range",
+        }
+    }
+
     /// Returns the JSON pointer of the field at fault.
     pub fn field(&self) -> String {
         match self {
@@ -349,6 +416,7 @@ impl FieldError {
             FieldError::TooManyTags { .. } => "/tags".to_owned(),
             FieldError::InvalidTimestamp { field, .. }
             | FieldError::InvalidUrl { field, .. }
+            | FieldError::NotFinite { field }
             | FieldError::OutOfRange { field, .. } => (*field).to_owned(),
         }
     }

@@ -51,4 +51,4 @@ pub use crate::error::{Error, FieldError, Result};
 pub use crate::id::{EvidenceId, InvalidId, LinkId, NodeId, TreeId};
 pub use crate::model::*;
 pub use crate::sqlite::SqliteStore;
-pub use crate::store::{EvidenceStore, PageRequest, Store, TreeStore};
+pub use crate::store::{EvidenceStore, PageRequest, Store, TransferStore, TreeStore, ViewStore};

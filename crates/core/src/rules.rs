@@ -1,5 +1,8 @@
 //! Field rules shared by every entity.
 
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
 use crate::error::FieldError;
 
 /// The maximum length of a title, in characters.
@@ -111,12 +114,25 @@ pub fn tags(values: Vec<String>) -> Result<Vec<String>, FieldError> {
 ///
 /// # Errors
 ///
-/// Returns [`FieldError::InvalidTimestamp`] naming `field`.
+/// Returns [`FieldError::InvalidTimestamp`] naming `field`, also when the moment in UTC falls
+/// outside the years 0000 to 9999.
 pub fn timestamp(field: &'static str, value: &str) -> Result<String, FieldError> {
-    crate::time::parse_rfc3339(value).map_err(|_| FieldError::InvalidTimestamp {
+    let invalid = || FieldError::InvalidTimestamp {
         field,
         value: value.to_owned(),
-    })
+    };
+    let moment = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| invalid())?;
+
+    // An offset can carry a moment near year 0 or 9999 out of that range in UTC. The stored
+    // form needs a four-digit year, and `time` panics converting past its own range.
+    let utc_year = moment
+        .checked_to_offset(UtcOffset::UTC)
+        .map(|utc| utc.year());
+    if !utc_year.is_some_and(|year| (0..=9999).contains(&year)) {
+        return Err(invalid());
+    }
+
+    Ok(crate::time::format_utc(moment))
 }
 
 /// Checks that a URL is an absolute `http` or `https` URL of at most [`URL_MAX_CHARS`].
@@ -126,9 +142,10 @@ pub fn timestamp(field: &'static str, value: &str) -> Result<String, FieldError>
 /// Returns [`FieldError`] naming `field`.
 pub fn url(field: &'static str, value: &str) -> Result<String, FieldError> {
     let value = within_max(field, value, URL_MAX_CHARS)?;
-    let rest = value
-        .strip_prefix("https://")
-        .or_else(|| value.strip_prefix("http://"));
+    // Schemes are case-insensitive (RFC 3986, section 3.1).
+    let scheme_end = value.find("://").map_or(0, |index| index + 3);
+    let scheme = value[..scheme_end].to_ascii_lowercase();
+    let rest = (scheme == "https://" || scheme == "http://").then(|| &value[scheme_end..]);
     let has_host = rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
     if !has_host || value.chars().any(char::is_whitespace) {
         return Err(FieldError::InvalidUrl { field, value });
@@ -152,6 +169,19 @@ pub fn short_text(field: &'static str, value: &str) -> Result<String, FieldError
     }
 
     within_max(field, trimmed, SHORT_TEXT_MAX_CHARS)
+}
+
+/// Checks that a number is finite: JSON has no NaN or infinity, so neither may be stored.
+///
+/// # Errors
+///
+/// Returns [`FieldError::NotFinite`] naming `field`.
+pub fn finite(field: &'static str, value: f64) -> Result<f64, FieldError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(FieldError::NotFinite { field })
+    }
 }
 
 /// Checks a link's strength, 1 to 5.

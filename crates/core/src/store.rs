@@ -1,10 +1,11 @@
 //! The storage interface the API is written against.
 //!
 //! [`Store`] gathers one trait per area: [`TreeStore`] for trees, nodes and their history,
-//! and [`EvidenceStore`] for evidence and links. Methods block on the database, so async
-//! callers run them on a blocking thread pool. Every method that writes does so in one
-//! transaction, which also appends the tree's history and, for a create with an idempotency
-//! key in its [`WriteContext`], stores the response.
+//! [`EvidenceStore`] for evidence and links, [`ViewStore`] for outlines, gap reports and
+//! search, and [`TransferStore`] for whole trees as documents. Methods block on the database,
+//! so async callers run them on a blocking thread pool. Every method that writes does so in
+//! one transaction, which also appends the tree's history and, for a create with an
+//! idempotency key in its [`WriteContext`], stores the response.
 //!
 //! Methods that change an entity take `expected_version`: when it is `Some` and differs from
 //! the stored version, they fail with [`crate::Error::VersionMismatch`] and change nothing.
@@ -16,6 +17,8 @@ use crate::model::{
     LinkPatch, NewEvidence, NewLink, NewNode, NewTree, Node, NodeLink, NodePatch, Page,
     StoredResponse, Tree, TreePatch, TreeWithRoot, WriteContext,
 };
+use crate::model::{Gaps, Outline, OutlineRequest, SearchHit, SearchQuery};
+use crate::model::{ImportCheck, ImportedTree, TreeDocument};
 
 /// A request for one page of a keyset-paginated listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +30,9 @@ pub struct PageRequest<C> {
 }
 
 /// Everything the API needs from storage.
-pub trait Store: TreeStore + EvidenceStore + 'static {}
+pub trait Store: TreeStore + EvidenceStore + ViewStore + TransferStore + 'static {}
 
-impl<T: TreeStore + EvidenceStore + 'static> Store for T {}
+impl<T: TreeStore + EvidenceStore + ViewStore + TransferStore + 'static> Store for T {}
 
 /// Trees, their nodes, their history, and stored idempotent responses.
 pub trait TreeStore: Send + Sync {
@@ -275,4 +278,65 @@ pub trait EvidenceStore: Send + Sync {
         id: LinkId,
         expected_version: Option<u64>,
     ) -> Result<()>;
+}
+
+/// Read-only views across trees and evidence: outlines, gap reports and full-text search.
+pub trait ViewStore: Send + Sync {
+    /// Returns a tree, or the subtree under `request.start`, as nested nodes, each with the
+    /// number of its `supports` and `contradicts` links.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] for a missing tree, and for a start node that does
+    /// not exist or belongs to another tree.
+    fn outline(&self, tree_id: TreeId, request: OutlineRequest) -> Result<Outline>;
+
+    /// Lists the opportunities without supporting evidence, the solutions without
+    /// experiments, and the finished experiments without a result of one tree.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] when there is no such tree.
+    fn gaps(&self, tree_id: TreeId) -> Result<Gaps>;
+
+    /// Searches node titles, descriptions and experiment results, and evidence titles,
+    /// contents and tags, best match first.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::InvalidSearchQuery`] for text that is empty after trimming or
+    /// longer than [`crate::model::SEARCH_TEXT_MAX_CHARS`], and [`crate::Error::NotFound`]
+    /// when `query.tree_id` names a missing tree.
+    fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>>;
+}
+
+/// Whole trees as portable documents: export, and import as a new tree.
+pub trait TransferStore: Send + Sync {
+    /// Returns a tree as a document: its nodes depth-first, their links, and the evidence
+    /// those links point to. Refs in the document are the current ids.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] when there is no such tree.
+    fn export_tree(&self, id: TreeId) -> Result<TreeDocument>;
+
+    /// Validates a document as [`TransferStore::import_tree`] would, and counts what it would
+    /// create and reuse, without writing anything.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::UnsupportedFormat`] or [`crate::Error::UnsupportedVersion`]
+    /// for a document of another format; every other problem is listed in the result.
+    fn check_import(&self, document: &TreeDocument) -> Result<ImportCheck>;
+
+    /// Creates a new tree from a document, in one transaction: new ids for the tree and its
+    /// nodes, new evidence items except where a stored item has the same source system and
+    /// external id, which is used as it is, and the links. Appends the new tree's history.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::UnsupportedFormat`] or [`crate::Error::UnsupportedVersion`]
+    /// for a document of another format, and [`crate::Error::InvalidDocument`] listing every
+    /// problem when the document breaks a rule. Either way nothing is written.
+    fn import_tree(&self, ctx: &WriteContext, document: TreeDocument) -> Result<ImportedTree>;
 }

@@ -4,7 +4,9 @@ mod evidence;
 mod health;
 mod links;
 mod nodes;
+mod transfer;
 mod trees;
+mod views;
 
 use std::sync::Arc;
 
@@ -45,10 +47,13 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
                 web::scope("")
                     .wrap(state.gate)
                     .service(health::guarded_fallback())
+                    // Before the trees, whose `/trees/{tree_id}` would also match `/trees/import`.
+                    .configure(transfer::routes)
                     .configure(trees::routes)
                     .configure(nodes::routes)
                     .configure(evidence::routes)
                     .configure(links::routes)
+                    .configure(views::routes)
                     .default_service(web::to(route_not_found)),
             );
     }

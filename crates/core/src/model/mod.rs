@@ -3,12 +3,16 @@
 mod evidence;
 mod history;
 mod link;
+mod transfer;
 mod tree;
+mod views;
 
 pub use self::evidence::*;
 pub use self::history::*;
 pub use self::link::*;
+pub use self::transfer::*;
 pub use self::tree::*;
+pub use self::views::*;
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -100,7 +100,7 @@ pub(super) fn validate(new: NewEvidence) -> Result<NewEvidence> {
         metric: optional(new.metric, |metric| {
             Ok::<_, Error>(Metric {
                 name: rules::short_text("/metric/name", &metric.name)?,
-                value: metric.value,
+                value: rules::finite("/metric/value", metric.value)?,
                 unit: rules::short_text("/metric/unit", &metric.unit)?,
                 period: rules::short_text("/metric/period", &metric.period)?,
             })

@@ -109,18 +109,23 @@ fn to_value(entity: &impl Serialize) -> Value {
 }
 
 /// Returns the fields of two JSON objects that differ, as they were and as they became.
+///
+/// A field missing from one side counts as `null`, because entities skip some empty fields
+/// when serialized, such as an experiment's cleared `result`.
 fn changed_fields(before: &Value, after: &Value) -> (Value, Value) {
     let (Value::Object(before), Value::Object(after)) = (before, after) else {
         return (before.clone(), after.clone());
     };
 
+    let only_before = before.keys().filter(|key| !after.contains_key(*key));
     let mut old = Map::new();
     let mut new = Map::new();
-    for (key, new_value) in after {
+    for key in after.keys().chain(only_before) {
         if BOOKKEEPING_FIELDS.contains(&key.as_str()) {
             continue;
         }
         let old_value = before.get(key).unwrap_or(&Value::Null);
+        let new_value = after.get(key).unwrap_or(&Value::Null);
         if old_value != new_value {
             old.insert(key.clone(), old_value.clone());
             new.insert(key.clone(), new_value.clone());

@@ -6,7 +6,10 @@ mod idempotency;
 mod links;
 mod nodes;
 mod schema;
+mod search;
+mod transfer;
 mod trees;
+mod views;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

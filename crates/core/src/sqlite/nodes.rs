@@ -241,11 +241,12 @@ fn shift_siblings(
     delta: i64,
     except: Option<NodeId>,
 ) -> Result<()> {
+    // A sibling's position is part of what its ETag stands for, so a shift bumps its version.
     conn.prepare_cached(
-        "UPDATE nodes SET position = position + ?3
+        "UPDATE nodes SET position = position + ?3, version = version + 1, updated_at = ?5
          WHERE parent_id = ?1 AND position >= ?2 AND (?4 IS NULL OR id <> ?4)",
     )?
-    .execute(params![parent_id, from, delta, except])?;
+    .execute(params![parent_id, from, delta, except, time::now()])?;
 
     Ok(())
 }

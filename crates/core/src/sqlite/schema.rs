@@ -108,6 +108,88 @@ const MIGRATIONS: &[&str] = &[
         body            TEXT NOT NULL,
         created_at      TEXT NOT NULL
     ) STRICT;",
+    // 3: full-text search over nodes and evidence, kept in sync by triggers.
+    //
+    // `search_index_keys` gives each indexed entity a stable integer, used as its row id in
+    // `search_index`. The row ids of `nodes` and `evidence` can't serve, because SQLite may
+    // renumber the row ids of a table without an INTEGER PRIMARY KEY on VACUUM. A node's body
+    // is its description and its result; an evidence item's is its content, and its tags are
+    // joined with spaces. `remove_diacritics 2` lets `Malaga` match `Málaga`.
+    "CREATE TABLE search_index_keys (
+        id         INTEGER PRIMARY KEY,
+        entity_id  TEXT NOT NULL UNIQUE
+    ) STRICT;
+
+    CREATE VIRTUAL TABLE search_index USING fts5 (
+        entity_type UNINDEXED,
+        entity_id UNINDEXED,
+        tree_id UNINDEXED,
+        kind UNINDEXED,
+        title,
+        body,
+        tags,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TRIGGER nodes_search_insert AFTER INSERT ON nodes BEGIN
+        INSERT INTO search_index_keys (entity_id) VALUES (NEW.id);
+        INSERT INTO search_index (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
+        VALUES (
+            (SELECT id FROM search_index_keys WHERE entity_id = NEW.id),
+            'node', NEW.id, NEW.tree_id, NEW.kind, NEW.title,
+            NEW.description || char(10) || coalesce(NEW.result, ''), ''
+        );
+    END;
+
+    CREATE TRIGGER nodes_search_update AFTER UPDATE OF title, description, result ON nodes BEGIN
+        UPDATE search_index
+        SET title = NEW.title, body = NEW.description || char(10) || coalesce(NEW.result, '')
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = NEW.id);
+    END;
+
+    CREATE TRIGGER nodes_search_delete AFTER DELETE ON nodes BEGIN
+        DELETE FROM search_index
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = OLD.id);
+        DELETE FROM search_index_keys WHERE entity_id = OLD.id;
+    END;
+
+    CREATE TRIGGER evidence_search_insert AFTER INSERT ON evidence BEGIN
+        INSERT INTO search_index_keys (entity_id) VALUES (NEW.id);
+        INSERT INTO search_index (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
+        VALUES (
+            (SELECT id FROM search_index_keys WHERE entity_id = NEW.id),
+            'evidence', NEW.id, NULL, NEW.kind, NEW.title, NEW.content,
+            coalesce((SELECT group_concat(value, ' ') FROM json_each(NEW.tags)), '')
+        );
+    END;
+
+    CREATE TRIGGER evidence_search_update AFTER UPDATE OF kind, title, content, tags ON evidence
+    BEGIN
+        UPDATE search_index
+        SET kind = NEW.kind, title = NEW.title, body = NEW.content,
+            tags = coalesce((SELECT group_concat(value, ' ') FROM json_each(NEW.tags)), '')
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = NEW.id);
+    END;
+
+    CREATE TRIGGER evidence_search_delete AFTER DELETE ON evidence BEGIN
+        DELETE FROM search_index
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = OLD.id);
+        DELETE FROM search_index_keys WHERE entity_id = OLD.id;
+    END;
+
+    INSERT INTO search_index_keys (entity_id)
+    SELECT id FROM nodes UNION ALL SELECT id FROM evidence;
+
+    INSERT INTO search_index (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
+    SELECT search_index_keys.id, 'node', nodes.id, nodes.tree_id, nodes.kind, nodes.title,
+           nodes.description || char(10) || coalesce(nodes.result, ''), ''
+    FROM nodes JOIN search_index_keys ON search_index_keys.entity_id = nodes.id;
+
+    INSERT INTO search_index (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
+    SELECT search_index_keys.id, 'evidence', evidence.id, NULL, evidence.kind, evidence.title,
+           evidence.content,
+           coalesce((SELECT group_concat(value, ' ') FROM json_each(evidence.tags)), '')
+    FROM evidence JOIN search_index_keys ON search_index_keys.entity_id = evidence.id;",
 ];
 
 /// The schema version this build creates and understands.

@@ -1,6 +1,6 @@
 //! Tree rows.
 
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, Row, Transaction, params};
 
 use super::history::{self, Change};
 use super::{check_version, idempotency, nodes, not_found};
@@ -31,40 +31,8 @@ pub(super) fn create(
     ctx: &WriteContext,
     new: NewTree,
 ) -> Result<TreeWithRoot> {
-    let now = time::now();
-    let tree = Tree {
-        id: TreeId::generate(),
-        title: rules::title("/title", &new.title)?,
-        description: rules::description("/description", &new.description)?,
-        root_node_id: NodeId::generate(),
-        version: 1,
-        created_at: now.clone(),
-        updated_at: now,
-    };
-    let outcome = NewNode {
-        description: rules::description("/outcome/description", &new.outcome_description)?,
-        ..NewNode::new(
-            tree.root_node_id,
-            NodeKind::Outcome,
-            rules::title("/outcome/title", &new.outcome_title)?,
-        )
-    };
-
     let tx = conn.transaction()?;
-    tx.execute(
-        &format!("INSERT INTO trees ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-        params![
-            tree.id,
-            tree.title,
-            tree.description,
-            tree.root_node_id,
-            tree.version,
-            tree.created_at,
-            tree.updated_at
-        ],
-    )?;
-    let root = nodes::insert_root(&tx, tree.id, outcome, &tree.created_at)?;
-    let created = TreeWithRoot { tree, root };
+    let created = insert_new(&tx, new)?;
 
     history::record(
         &tx,
@@ -90,6 +58,45 @@ pub(super) fn create(
     tx.commit()?;
 
     Ok(created)
+}
+
+/// Validates and inserts a new tree with its root outcome inside a caller's transaction,
+/// without recording history.
+pub(super) fn insert_new(tx: &Transaction<'_>, new: NewTree) -> Result<TreeWithRoot> {
+    let now = time::now();
+    let tree = Tree {
+        id: TreeId::generate(),
+        title: rules::title("/title", &new.title)?,
+        description: rules::description("/description", &new.description)?,
+        root_node_id: NodeId::generate(),
+        version: 1,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let outcome = NewNode {
+        description: rules::description("/outcome/description", &new.outcome_description)?,
+        ..NewNode::new(
+            tree.root_node_id,
+            NodeKind::Outcome,
+            rules::title("/outcome/title", &new.outcome_title)?,
+        )
+    };
+
+    tx.execute(
+        &format!("INSERT INTO trees ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        params![
+            tree.id,
+            tree.title,
+            tree.description,
+            tree.root_node_id,
+            tree.version,
+            tree.created_at,
+            tree.updated_at
+        ],
+    )?;
+    let root = nodes::insert_root(tx, tree.id, outcome, &tree.created_at)?;
+
+    Ok(TreeWithRoot { tree, root })
 }
 
 pub(super) fn list(conn: &Connection, page: PageRequest<TreeId>) -> Result<Page<Tree>> {

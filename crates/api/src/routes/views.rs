@@ -1,0 +1,275 @@
+//! Read-only views: a tree's outline and gap report, and full-text search over nodes and
+//! evidence.
+//!
+//! Every route takes only `GET`. Unknown query parameters are rejected with 400
+//! `invalid_query`, like everywhere else in the API.
+
+use actix_web::{HttpResponse, web};
+use ost_linker_core::{
+    NodeId, OUTLINE_MAX_DEPTH, OutlineRequest, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
+    SearchEntity, SearchKind, SearchQuery, Store, TreeId,
+};
+use serde::Deserialize;
+
+use super::{blocking, items, with_allow};
+use crate::error::ApiError;
+use crate::extract::path_id;
+
+/// The media type of the Markdown outline.
+const MARKDOWN: &str = "text/markdown; charset=utf-8";
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(with_allow(
+        web::resource("/trees/{tree_id}/outline").route(web::get().to(outline)),
+        "GET",
+    ))
+    .service(with_allow(
+        web::resource("/trees/{tree_id}/gaps").route(web::get().to(gaps)),
+        "GET",
+    ))
+    .service(with_allow(
+        web::resource("/search").route(web::get().to(search)),
+        "GET",
+    ));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutlineQuery {
+    format: Option<String>,
+    node: Option<String>,
+    depth: Option<String>,
+}
+
+/// `GET /trees/{tree_id}/outline`: the tree as nested nodes with their evidence counts.
+///
+/// Query parameters, all optional:
+///
+/// - `format`: `json` (the default) or `markdown`.
+/// - `node`: a node of this tree to start at instead of the root outcome. A node that does
+///   not exist or belongs to another tree gives 404 `node_not_found`.
+/// - `depth`: how many levels below the start node to show, 0 to 50. 0 shows the start node
+///   alone, and the default is 50.
+///
+/// The JSON body is `{"tree": {"id", "title"}, "depth", "root"}`, where `root` is the start
+/// node. Each node has `id`, `kind`, `title`, `status` and `result` (experiments only, each
+/// left out when unset), `position`, `supporting` and `contradicting` (its number of
+/// `supports` and `contradicts` links), `omitted_children` (only when the depth limit cut
+/// its children, and then their number) and `children`.
+///
+/// `format=markdown` returns `text/markdown; charset=utf-8` with one line per node, sized
+/// for a language model's context:
+///
+/// ```text
+/// # Trial retention (tree_…)
+/// - [outcome] Raise 90-day trial retention from 18% to 26% (node_…) +1 -0
+///   - [opportunity] Setup takes too long (node_…) +3 -1
+///     - [solution] Spreadsheet import (node_…) +0 -0
+///       - [experiment] Fake door test (node_…) succeeded +2 -0
+///   - [opportunity] Value is invisible (node_…) +0 -0 (2 children not shown)
+/// ```
+///
+/// Each level indents by two spaces. `+N -M` are the supporting and contradicting counts,
+/// experiments show their status before them, and a node whose children the depth limit cut
+/// ends with how many were left out. White space in titles is collapsed to single spaces.
+async fn outline(
+    store: web::Data<dyn Store>,
+    path: web::Path<String>,
+    query: web::Query<OutlineQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let tree_id = path_id(&path, TreeId::parse)?;
+    let markdown = parse_format(query.format.as_deref())?;
+    let request = OutlineRequest {
+        start: parse_node(query.node.as_deref())?,
+        depth: parse_depth(query.depth.as_deref())?,
+    };
+
+    let outline = blocking(&store, move |store| store.outline(tree_id, request)).await?;
+
+    if markdown {
+        return Ok(HttpResponse::Ok()
+            .content_type(MARKDOWN)
+            .body(outline.to_markdown()));
+    }
+    Ok(HttpResponse::Ok().json(outline))
+}
+
+/// Returns whether `format` requests Markdown rather than JSON.
+fn parse_format(format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("markdown") => Ok(true),
+        Some(other) => Err(ApiError::InvalidQuery(format!(
+            "`format` is `{other}`. Use `json` or `markdown`"
+        ))),
+    }
+}
+
+fn parse_node(node: Option<&str>) -> Result<Option<NodeId>, ApiError> {
+    node.map(|text| {
+        NodeId::parse(text).map_err(|_| {
+            ApiError::InvalidQuery(format!(
+                "`node` is `{text}`, which is not a node id. Use the id exactly as the API \
+                 returned it"
+            ))
+        })
+    })
+    .transpose()
+}
+
+fn parse_depth(depth: Option<&str>) -> Result<u32, ApiError> {
+    let Some(text) = depth else {
+        return Ok(OUTLINE_MAX_DEPTH);
+    };
+
+    match text.parse::<u32>() {
+        Ok(depth) if depth <= OUTLINE_MAX_DEPTH => Ok(depth),
+        _ => Err(ApiError::InvalidQuery(format!(
+            "`depth` is `{text}`. Use a whole number from 0 to {OUTLINE_MAX_DEPTH}"
+        ))),
+    }
+}
+
+/// The gap report takes no query parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GapsQuery {}
+
+/// `GET /trees/{tree_id}/gaps`: where the tree lacks evidence or follow-up.
+///
+/// The body is `{"opportunities_without_support": [...], "opportunities_only_contradicted":
+/// [...], "solutions_without_experiments": [...], "finished_experiments_without_result":
+/// [...]}`, each a list in depth-first order of `{id, kind, title, status?, supporting,
+/// contradicting}`, where `status` is set for experiments only.
+///
+/// - `opportunities_without_support`: opportunities with no link at all.
+/// - `opportunities_only_contradicted`: opportunities with `contradicts` links and no
+///   `supports` link. The two lists never share a node.
+/// - `solutions_without_experiments`: solutions with no experiment under them.
+/// - `finished_experiments_without_result`: experiments with status `succeeded` or `failed`
+///   whose result is missing or only white space.
+async fn gaps(
+    store: web::Data<dyn Store>,
+    path: web::Path<String>,
+    _query: web::Query<GapsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let tree_id = path_id(&path, TreeId::parse)?;
+    let gaps = blocking(&store, move |store| store.gaps(tree_id)).await?;
+
+    Ok(HttpResponse::Ok().json(gaps))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    q: String,
+    tree_id: Option<String>,
+    #[serde(rename = "type")]
+    entity: Option<String>,
+    kind: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /search?q=`: full-text search over node titles, descriptions and experiment
+/// results, and evidence titles, contents and tags, best match first.
+///
+/// Every word of `q` must match, as written: quotes, `AND`, `NEAR(`, `*`, `-` and `col:`
+/// have no special meaning. The last word also matches as a prefix, and accents are
+/// ignored, so `Malaga` finds `Málaga`. Punctuation and emoji are not indexed.
+///
+/// Filters, all optional:
+///
+/// - `tree_id`: only nodes of this tree and evidence linked to one or more of its nodes. A
+///   missing tree gives 404 `tree_not_found`.
+/// - `type`: `node` or `evidence`.
+/// - `kind`: a node kind or an evidence kind. It must agree with `type` when both are given.
+/// - `limit`: 1 to 50 results, 20 by default.
+///
+/// The body is `{"items": [{"type", "id", "kind", "title", "tree_id", "snippet", "rank"}]}`.
+/// `tree_id` is set for nodes only. `snippet` is a short excerpt of the best-matching field,
+/// with the matched words between `**` markers and cuts marked by `…`. `rank` is the FTS5
+/// bm25 score: more negative is better, and items are sorted by it.
+///
+/// A `q` that is missing gives 400 `invalid_query`. A `q` that is empty after trimming, or
+/// longer than 1,000 characters, gives 400 `invalid_search_query`.
+async fn search(
+    store: web::Data<dyn Store>,
+    query: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = query.into_inner();
+    let entity = parse_entity(params.entity.as_deref())?;
+    let kind = parse_kind(params.kind.as_deref(), entity)?;
+    let search = SearchQuery {
+        text: params.q,
+        tree_id: parse_tree_id(params.tree_id.as_deref())?,
+        entity,
+        kind,
+        limit: parse_limit(params.limit.as_deref())?,
+    };
+
+    let hits = blocking(&store, move |store| store.search(&search)).await?;
+
+    Ok(items(hits))
+}
+
+fn parse_tree_id(tree_id: Option<&str>) -> Result<Option<TreeId>, ApiError> {
+    tree_id
+        .map(|text| {
+            TreeId::parse(text).map_err(|_| {
+                ApiError::InvalidQuery(format!(
+                    "`tree_id` is `{text}`, which is not a tree id. Use the id exactly as the \
+                     API returned it"
+                ))
+            })
+        })
+        .transpose()
+}
+
+fn parse_entity(entity: Option<&str>) -> Result<Option<SearchEntity>, ApiError> {
+    entity
+        .map(|text| {
+            SearchEntity::from_name(text).ok_or_else(|| {
+                ApiError::InvalidQuery(format!("`type` is `{text}`. Use `node` or `evidence`"))
+            })
+        })
+        .transpose()
+}
+
+fn parse_kind(
+    kind: Option<&str>,
+    entity: Option<SearchEntity>,
+) -> Result<Option<SearchKind>, ApiError> {
+    let Some(text) = kind else {
+        return Ok(None);
+    };
+    let Some(kind) = SearchKind::from_name(text) else {
+        return Err(ApiError::InvalidQuery(format!(
+            "`kind` is `{text}`. Use a node kind (outcome, opportunity, solution, experiment) \
+             or an evidence kind (interview_snippet, support_ticket, survey_response, metric, \
+             document)"
+        )));
+    };
+
+    match entity {
+        Some(entity) if entity != kind.entity() => Err(ApiError::InvalidQuery(format!(
+            "`kind` is `{text}`, a kind of {}, but `type` is `{}`. Leave one out or make them \
+             agree",
+            kind.entity().as_str(),
+            entity.as_str()
+        ))),
+        _ => Ok(Some(kind)),
+    }
+}
+
+fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
+    let Some(text) = limit else {
+        return Ok(SEARCH_DEFAULT_LIMIT);
+    };
+
+    match text.parse::<u32>() {
+        Ok(limit) if (1..=SEARCH_MAX_LIMIT).contains(&limit) => Ok(limit),
+        _ => Err(ApiError::InvalidQuery(format!(
+            "`limit` is `{text}`. Use a whole number from 1 to {SEARCH_MAX_LIMIT}"
+        ))),
+    }
+}
