@@ -367,11 +367,133 @@ fn check_evidence(server: &TestServer, nodes: &HashMap<String, Value>) {
 /// The hand-derived expectations are the constants above: [`OPPORTUNITIES_WITHOUT_SUPPORT`],
 /// [`OPPORTUNITIES_ONLY_CONTRADICTED`], [`SOLUTIONS_WITHOUT_EXPERIMENTS`],
 /// [`FINISHED_WITHOUT_RESULT`] and the per-node [`LINK_COUNTS`].
-// TODO: check the outline's per-node link counts against LINK_COUNTS, the gap report against
-// the gap constants, and a search such as `Málaga` (in `exp-availability-prototype`'s title,
-// `ev-int-veloria-chat`'s title and `ev-tkt-48377`'s customer) once those routes exist.
 fn check_views(server: &TestServer, tree_id: &str, nodes: &HashMap<String, Value>) {
-    let _ = (server, tree_id, nodes);
+    check_outline(server, tree_id, nodes);
+    check_gaps(server, tree_id);
+    check_search(server, tree_id);
+}
+
+fn check_outline(server: &TestServer, tree_id: &str, nodes: &HashMap<String, Value>) {
+    let outline = get(server, &format!("/trees/{tree_id}/outline"));
+    let mut counts = HashMap::new();
+    collect_counts(&outline["root"], &mut counts);
+
+    assert_eq!(
+        counts.len(),
+        nodes.len(),
+        "the outline holds every node once"
+    );
+    for (title, supports, contradicts) in LINK_COUNTS {
+        assert_eq!(counts.get(title), Some(&(supports, contradicts)), "{title}");
+    }
+
+    let reply = server.send(
+        "GET",
+        &format!("/trees/{tree_id}/outline?format=markdown"),
+        None,
+        WITH_TOKEN,
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/markdown; charset=utf-8")
+    );
+    // One heading line, then one line per node.
+    assert_eq!(reply.body.lines().count(), 27, "{}", reply.body);
+    // `sol-template-week` has one supporting and three contradicting links.
+    assert!(
+        reply
+            .body
+            .lines()
+            .any(|line| line.contains(TEMPLATE_WEEK) && line.ends_with("+1 -3")),
+        "{}",
+        reply.body
+    );
+}
+
+/// Maps each outline node's title to its (supporting, contradicting) counts.
+fn collect_counts(node: &Value, counts: &mut HashMap<String, (usize, usize)>) {
+    let title = node["title"].as_str().expect("title").to_owned();
+    let supporting = node["supporting"].as_u64().expect("supporting") as usize;
+    let contradicting = node["contradicting"].as_u64().expect("contradicting") as usize;
+    counts.insert(title, (supporting, contradicting));
+
+    for child in node["children"].as_array().expect("children") {
+        collect_counts(child, counts);
+    }
+}
+
+fn check_gaps(server: &TestServer, tree_id: &str) {
+    let gaps = get(server, &format!("/trees/{tree_id}/gaps"));
+    let titles = |key: &str| -> Vec<String> {
+        gaps[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} is not a list: {gaps}"))
+            .iter()
+            .map(|item| item["title"].as_str().expect("title").to_owned())
+            .collect()
+    };
+
+    assert_eq!(
+        titles("opportunities_without_support"),
+        OPPORTUNITIES_WITHOUT_SUPPORT
+    );
+    assert_eq!(
+        titles("opportunities_only_contradicted"),
+        OPPORTUNITIES_ONLY_CONTRADICTED
+    );
+    assert_eq!(
+        titles("solutions_without_experiments"),
+        SOLUTIONS_WITHOUT_EXPERIMENTS
+    );
+    assert_eq!(
+        titles("finished_experiments_without_result"),
+        FINISHED_WITHOUT_RESULT
+    );
+}
+
+fn check_search(server: &TestServer, tree_id: &str) {
+    let search = |query: &str| -> Vec<(String, String)> {
+        items(&get(server, &format!("/search?{query}")))
+            .iter()
+            .map(|item| {
+                (
+                    item["type"].as_str().expect("type").to_owned(),
+                    item["title"].as_str().expect("title").to_owned(),
+                )
+            })
+            .collect()
+    };
+    let kestrelholm = "Shift lead in Lübeck retypes handwritten availability slips every Sunday";
+    let veloria = "Clinic coordinator in Málaga collects availability in the group chat";
+
+    // "Verfügbarkeiten" appears once in the file: in the content of `ev-int-kestrelholm-zettel`.
+    assert_eq!(
+        search("q=Verf%C3%BCgbarkeiten"),
+        [("evidence".to_owned(), kestrelholm.to_owned())]
+    );
+    // "disponibilidad" appears once: in the content of `ev-int-veloria-chat`.
+    assert_eq!(
+        search("q=disponibilidad"),
+        [("evidence".to_owned(), veloria.to_owned())]
+    );
+
+    // "Málaga", searched without its accent, is in two indexed texts: the title of the
+    // experiment `exp-availability-prototype` and the title of `ev-int-veloria-chat`. The file
+    // also has it in two customer accounts, which search does not index.
+    let mut malaga = search("q=Malaga");
+    malaga.sort();
+    assert_eq!(malaga.len(), 2, "{malaga:?}");
+    assert_eq!(malaga[0], ("evidence".to_owned(), veloria.to_owned()));
+    assert_eq!(malaga[1].0, "node");
+    assert!(
+        malaga[1].1.starts_with("Unmoderated prototype test"),
+        "{malaga:?}"
+    );
+
+    // Filtered to this tree's nodes, only the experiment remains.
+    let nodes_only = search(&format!("q=Malaga&type=node&tree_id={tree_id}"));
+    assert_eq!(nodes_only.len(), 1, "{nodes_only:?}");
 }
 
 #[test]
