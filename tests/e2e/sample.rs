@@ -258,7 +258,11 @@ fn check_nodes(nodes: &HashMap<String, Value>) {
     );
     let walkthrough =
         &nodes["Ask eight retail trial admins to load a sample export into their own payroll tool"];
-    assert_eq!(walkthrough.get("result"), None, "{walkthrough}");
+    assert_eq!(
+        walkthrough.get("result"),
+        Some(&Value::Null),
+        "{walkthrough}"
+    );
 }
 
 fn check_links(links: &HashMap<String, Vec<Value>>) {

@@ -72,11 +72,7 @@ fn write_until_refused(
     writer: usize,
     acknowledged: &std::sync::Mutex<Vec<String>>,
 ) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = crate::support::agent();
     let url = format!("http://{address}/trees/{tree_id}/nodes");
 
     for n in 0..MAX_WRITES_PER_WRITER {

@@ -108,10 +108,13 @@ fn read_address(child: &mut Child, log: Arc<Mutex<String>>) -> SocketAddr {
     address.parse().expect("reported address")
 }
 
-fn agent() -> ureq::Agent {
+/// Returns an HTTP client that reports every status as a response and talks to the test
+/// server directly, whatever proxy the environment names.
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
+        .proxy(None)
         .build()
         .into()
 }

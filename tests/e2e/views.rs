@@ -302,7 +302,7 @@ fn outline_rejects_bad_queries() {
             "node of other tree",
             format!("{base}?node={other_root}"),
             404,
-            "node_not_found",
+            "node_not_in_tree",
         ),
         (
             "missing tree",

@@ -104,6 +104,10 @@ fn experiment_fields_only_on_experiments() {
     );
 
     assert_eq!(created["status"], "planned");
+    assert_eq!(created.get("result"), Some(&Value::Null));
+    let solution_json = server.get(&format!("/nodes/{solution}")).json();
+    assert_eq!(solution_json.get("status"), None);
+    assert_eq!(solution_json.get("result"), None);
     assert_eq!(finished.json()["status"], "succeeded");
     assert_eq!(finished.json()["result"], "41% clicked");
     assert_eq!(refused.status, 422);

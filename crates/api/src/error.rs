@@ -4,9 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use derive_more::{Display, From};
-use ost_linker_core::{DocumentProblem, Error as DomainError, InvalidId};
+use ost_linker_core::{Error as DomainError, InvalidId};
 
-use crate::problem::{PROBLEM_JSON, Problem};
+use crate::problem::Problem;
 
 /// Why a request failed.
 ///
@@ -224,10 +224,6 @@ impl ResponseError for ApiError {
             log::error!("request failed with {}: {self}", problem.code());
         }
 
-        if let ApiError::Domain(DomainError::InvalidDocument { problems }) = self {
-            return with_document_problems(&problem, problems);
-        }
-
         let mut response = problem.to_response();
         if let ApiError::MethodNotAllowed { allow, .. } = self {
             response
@@ -236,18 +232,6 @@ impl ResponseError for ApiError {
         }
         response
     }
-}
-
-/// Builds the problem details response with the extension member `problems`: every problem
-/// of an invalid tree document, each with its JSON pointer, code and detail.
-fn with_document_problems(problem: &Problem, problems: &[DocumentProblem]) -> HttpResponse {
-    // Both serialize to JSON objects: they have string keys and no custom serializers.
-    let mut body = serde_json::to_value(problem).unwrap_or_default();
-    body["problems"] = serde_json::to_value(problems).unwrap_or_default();
-
-    HttpResponse::build(problem.status())
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
-        .json(body)
 }
 
 fn domain_problem(err: &DomainError) -> Problem {
@@ -267,6 +251,13 @@ fn domain_problem(err: &DomainError) -> Problem {
             StatusCode::NOT_FOUND,
             not_found_code(entity),
             format!("{err}. Check the id; it may have been deleted."),
+        ),
+        DomainError::NodeNotInTree { tree_id, .. } => Problem::new(
+            StatusCode::NOT_FOUND,
+            "node_not_in_tree",
+            format!(
+                "The {err}. Use a node id from `GET /trees/{tree_id}/nodes`, or leave `node` out."
+            ),
         ),
         DomainError::UnknownReference { field, entity, .. } => Problem::new(
             unprocessable,
@@ -384,7 +375,8 @@ fn domain_problem(err: &DomainError) -> Problem {
                  in `problems`; send `?dry_run=true` to check a document without importing it.",
                 problems.len()
             ),
-        ),
+        )
+        .with_problems(problems.clone()),
         DomainError::VersionMismatch { .. } => Problem::new(
             StatusCode::PRECONDITION_FAILED,
             "version_mismatch",

@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::web::{self, Bytes};
+use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 use ost_linker_core::InvalidId;
 use serde::Deserialize;
@@ -204,14 +204,38 @@ pub fn path_id<T>(text: &str, parse: fn(&str) -> Result<T, InvalidId>) -> Result
     parse(text).map_err(ApiError::InvalidPathId)
 }
 
-/// Returns the query-string configuration that reports errors as [`ApiError::InvalidQuery`].
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _req| {
-        let message = match &err {
-            actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
-            other => other.to_string(),
-        };
-        ApiError::InvalidQuery(message).into()
+/// A query string, parsed strictly.
+///
+/// Query types deny unknown parameters, and every error names the parameter at fault, so a
+/// misspelt filter is reported instead of silently matching everything.
+#[derive(Debug)]
+pub struct StrictQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for StrictQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(StrictQuery))
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter at fault in any error.
+///
+/// # Errors
+///
+/// Returns [`ApiError::InvalidQuery`].
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let parameter = err.path().to_string();
+        let message = err.into_inner().to_string();
+        if parameter.is_empty() || parameter == "." || message.starts_with("unknown field") {
+            ApiError::InvalidQuery(message.replace("unknown field", "unknown parameter"))
+        } else {
+            ApiError::InvalidQuery(format!("`{parameter}` is invalid: {message}"))
+        }
     })
 }
 
@@ -285,6 +309,40 @@ mod tests {
             assert_eq!(found_code, code, "{case}");
             assert_eq!(found_pointer.as_deref(), pointer, "{case}");
         }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Query {
+        limit: Option<u32>,
+        #[serde(default)]
+        cascade: bool,
+    }
+
+    #[test]
+    fn query_errors_name_parameter() {
+        let message = |query: &str| match parse_query::<Query>(query) {
+            Err(ApiError::InvalidQuery(message)) => message,
+            other => panic!("{query}: {other:?}"),
+        };
+
+        assert!(
+            message("cascade=yes").contains("`cascade`"),
+            "{}",
+            message("cascade=yes")
+        );
+        assert!(
+            message("limit=-1").contains("`limit`"),
+            "{}",
+            message("limit=-1")
+        );
+        assert!(
+            message("limt=5").contains("unknown parameter `limt`"),
+            "{}",
+            message("limt=5")
+        );
+        assert!(parse_query::<Query>("limit=5&cascade=true").is_ok());
     }
 
     #[test]

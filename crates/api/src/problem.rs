@@ -5,18 +5,19 @@
 //! `status` and `detail`, and two extension members: `code`, a stable snake_case name a client
 //! can branch on, and `field`, a JSON pointer to the request body field at fault when there is
 //! one. A 409 for a duplicate also carries `existing_id`, the id of the entity it collides
-//! with. `type` is always `about:blank`, so `title` is the HTTP status phrase.
+//! with, and a 422 for an invalid tree document carries `problems`, every problem found. `type` is always `about:blank`, so `title` is the HTTP status phrase.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use ost_linker_core::DocumentProblem;
 use serde::Serialize;
 
 /// The media type of problem details bodies.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem details body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -28,6 +29,8 @@ pub struct Problem {
     field: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     existing_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problems: Option<Vec<DocumentProblem>>,
 }
 
 impl Problem {
@@ -42,7 +45,15 @@ impl Problem {
             code,
             field: None,
             existing_id: None,
+            problems: None,
         }
+    }
+
+    /// Lists every problem of an invalid tree document, each with its JSON pointer, code and
+    /// detail, in the extension member `problems`.
+    pub fn with_problems(mut self, problems: Vec<DocumentProblem>) -> Self {
+        self.problems = Some(problems);
+        self
     }
 
     /// Names the stored entity that a conflicting request collides with, so a client can

@@ -140,19 +140,30 @@ impl Rejection {
     /// Builds the default response: status 401, a `WWW-Authenticate` header and an RFC 9457
     /// problem details body with the members `type`, `title`, `status`, `detail` and `code`.
     pub fn problem_response(&self) -> HttpResponse {
+        /// The body, with members in the order RFC 9457 lists them.
+        #[derive(serde::Serialize)]
+        struct ProblemBody<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            title: &'static str,
+            status: u16,
+            detail: String,
+            code: &'a str,
+        }
+
         let status = self.status();
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": status.canonical_reason().unwrap_or("Unauthorized"),
-            "status": status.as_u16(),
-            "detail": self.detail(),
-            "code": self.code(),
-        });
+        let body = ProblemBody {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Unauthorized"),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+        };
 
         HttpResponse::build(status)
             .content_type(PROBLEM_JSON)
             .insert_header((header::WWW_AUTHENTICATE, self.www_authenticate.clone()))
-            .body(body.to_string())
+            .body(serde_json::to_string(&body).unwrap_or_default())
     }
 }
 

@@ -35,6 +35,17 @@ pub enum Error {
         id: String,
     },
 
+    /// A node named as a starting point is missing or belongs to another tree.
+    #[display("node `{id}` is not in tree `{tree_id}`")]
+    NodeNotInTree {
+        /// The node.
+        #[error(not(source))]
+        id: String,
+        /// The tree that was asked about.
+        #[error(not(source))]
+        tree_id: String,
+    },
+
     /// An id in the input names an entity that does not exist.
     #[display("{entity} `{id}` was not found")]
     UnknownReference {
@@ -137,7 +148,7 @@ pub enum Error {
     },
 
     /// An experiment-only field was given for another kind of node.
-    #[display("`{field}` applies only to experiments, and this node is a {kind}")]
+    #[display("`{field}` applies only to experiments, and this node is {} {kind}", article(*kind))]
     ExperimentFieldOnOtherKind {
         /// The JSON pointer of the field.
         field: &'static str,

@@ -364,11 +364,11 @@ fn outline_start_in_other_tree_is_not_found() {
         .expect_err("node of another tree");
 
     match err {
-        Error::NotFound { entity, id } => {
-            assert_eq!(entity, "node");
+        Error::NodeNotInTree { id, tree_id } => {
             assert_eq!(id, small.setup.id.to_string());
+            assert_eq!(tree_id, other.tree.id.to_string());
         }
-        other => panic!("expected NotFound, got {other:?}"),
+        other => panic!("expected NodeNotInTree, got {other:?}"),
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{blocking, page_cursor, page_limit, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, not_null, nullable, path_id};
+use crate::extract::{StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -82,9 +82,8 @@ struct ListQuery {
 
 async fn list_evidence(
     store: web::Data<dyn Store>,
-    query: web::Query<ListQuery>,
+    StrictQuery(query): StrictQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref(), EvidenceId::parse)?;
     let filter = EvidenceFilter {
@@ -176,7 +175,7 @@ struct CascadeQuery {
 async fn delete_evidence(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    query: web::Query<CascadeQuery>,
+    StrictQuery(query): StrictQuery<CascadeQuery>,
     write: WriteHeaders,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, EvidenceId::parse)?;

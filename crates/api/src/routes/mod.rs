@@ -16,7 +16,7 @@ use ost_linker_core::Store;
 use service_token_gate::ServiceTokenGate;
 
 use crate::error::ApiError;
-use crate::extract::{BodyLimit, query_config};
+use crate::extract::BodyLimit;
 use crate::write::etag;
 
 /// What every worker's application shares.
@@ -41,7 +41,6 @@ pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
         cfg.app_data(web::Data::from(state.store))
             .app_data(BodyLimit(state.body_limit))
             .app_data(web::PayloadConfig::new(state.body_limit))
-            .app_data(query_config())
             .service(health::open_routes())
             .service(
                 web::scope("")

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{blocking, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, not_null, nullable, path_id};
+use crate::extract::{StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::write::WriteHeaders;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -87,7 +87,7 @@ struct CascadeQuery {
 async fn delete_node(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    query: web::Query<CascadeQuery>,
+    StrictQuery(query): StrictQuery<CascadeQuery>,
     write: WriteHeaders,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, NodeId::parse)?;

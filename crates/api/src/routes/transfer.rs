@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::{blocking, with_allow};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, parse, path_id};
+use crate::extract::{StrictJson, StrictQuery, parse, path_id};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -48,7 +48,7 @@ struct ImportQuery {
 
 async fn import_tree(
     store: web::Data<dyn Store>,
-    query: web::Query<ImportQuery>,
+    StrictQuery(query): StrictQuery<ImportQuery>,
     write: WriteHeaders,
     StrictJson { json, .. }: StrictJson<Value>,
 ) -> Result<HttpResponse, ApiError> {

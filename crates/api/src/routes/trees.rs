@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{blocking, items, page_cursor, page_limit, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, not_null, path_id};
+use crate::extract::{StrictJson, StrictQuery, not_null, path_id};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -82,7 +82,7 @@ struct ListQuery {
 
 async fn list_trees(
     store: web::Data<dyn Store>,
-    query: web::Query<ListQuery>,
+    StrictQuery(query): StrictQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref(), TreeId::parse)?;
@@ -206,7 +206,7 @@ async fn list_nodes(
 async fn list_history(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    query: web::Query<ListQuery>,
+    StrictQuery(query): StrictQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;
     let limit = page_limit(query.limit)?;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{blocking, items, with_allow};
 use crate::error::ApiError;
-use crate::extract::path_id;
+use crate::extract::{StrictQuery, path_id};
 
 /// The media type of the Markdown outline.
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
@@ -75,7 +75,7 @@ struct OutlineQuery {
 async fn outline(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    query: web::Query<OutlineQuery>,
+    StrictQuery(query): StrictQuery<OutlineQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;
     let markdown = parse_format(query.format.as_deref())?;
@@ -151,7 +151,7 @@ struct GapsQuery {}
 async fn gaps(
     store: web::Data<dyn Store>,
     path: web::Path<String>,
-    _query: web::Query<GapsQuery>,
+    StrictQuery(_query): StrictQuery<GapsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;
     let gaps = blocking(&store, move |store| store.gaps(tree_id)).await?;
@@ -194,9 +194,9 @@ struct SearchParams {
 /// longer than 1,000 characters, gives 400 `invalid_search_query`.
 async fn search(
     store: web::Data<dyn Store>,
-    query: web::Query<SearchParams>,
+    StrictQuery(query): StrictQuery<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = query.into_inner();
+    let params = query;
     let entity = parse_entity(params.entity.as_deref())?;
     let kind = parse_kind(params.kind.as_deref(), entity)?;
     let search = SearchQuery {

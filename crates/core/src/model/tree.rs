@@ -85,7 +85,10 @@ pub struct Tree {
 }
 
 /// One node of a tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// In JSON, `status` and `result` appear on experiments only, and there always, with `result`
+/// `null` until one is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// The node's id.
     pub id: NodeId,
@@ -102,10 +105,8 @@ pub struct Node {
     /// The node's place among its siblings, counting from 0 with no gaps.
     pub position: u32,
     /// The state of an experiment; `None` for every other kind.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ExperimentStatus>,
     /// What an experiment showed, at most 10,000 characters; always `None` for other kinds.
-    #[serde(skip_serializing_if = "is_not_experiment")]
     pub result: Option<String>,
     /// Counts the changes to the node, starting at 1; sent as the `ETag`.
     pub version: u64,
@@ -115,10 +116,29 @@ pub struct Node {
     pub updated_at: String,
 }
 
-// Serde passes the field by reference, so this signature is fixed.
-#[allow(clippy::ref_option)]
-fn is_not_experiment(result: &Option<String>) -> bool {
-    result.is_none()
+impl Serialize for Node {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        let is_experiment = self.kind == NodeKind::Experiment;
+        let fields = if is_experiment { 13 } else { 11 };
+        let mut node = serializer.serialize_struct("Node", fields)?;
+        node.serialize_field("id", &self.id)?;
+        node.serialize_field("tree_id", &self.tree_id)?;
+        node.serialize_field("parent_id", &self.parent_id)?;
+        node.serialize_field("kind", &self.kind)?;
+        node.serialize_field("title", &self.title)?;
+        node.serialize_field("description", &self.description)?;
+        node.serialize_field("position", &self.position)?;
+        if is_experiment {
+            node.serialize_field("status", &self.status)?;
+            node.serialize_field("result", &self.result)?;
+        }
+        node.serialize_field("version", &self.version)?;
+        node.serialize_field("created_at", &self.created_at)?;
+        node.serialize_field("updated_at", &self.updated_at)?;
+        node.end()
+    }
 }
 
 /// The state of an experiment.

@@ -92,10 +92,9 @@ fn outline(conn: &mut Connection, tree_id: TreeId, request: OutlineRequest) -> R
     let counted = read_counted(conn, tree_id)?;
     let start_id = request.start.unwrap_or(counted.tree.root_node_id);
     let Some(start) = counted.nodes.iter().find(|node| node.id == start_id) else {
-        // A node of another tree is reported like a missing one: it is not in this tree.
-        return Err(Error::NotFound {
-            entity: "node",
+        return Err(Error::NodeNotInTree {
             id: start_id.to_string(),
+            tree_id: tree_id.to_string(),
         });
     };
 
