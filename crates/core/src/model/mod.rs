@@ -23,6 +23,22 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// Builds a page from a query that fetched up to `limit + 1` items: the extra item, when
+    /// present, shows that another page follows, whose cursor is the last item kept.
+    pub fn from_overfetch(mut items: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -> Self {
+        let limit = limit as usize;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(cursor_of)
+        } else {
+            None
+        };
+
+        Self { items, next_cursor }
+    }
+}
+
 /// Who makes a write, and how a retried request is recognised.
 #[derive(Debug, Clone, Default)]
 pub struct WriteContext {

@@ -233,7 +233,7 @@ pub(super) fn list(
          ORDER BY id
          LIMIT ?6"
     ))?;
-    let mut items = statement
+    let items = statement
         .query_map(
             params![
                 filter.kind.map(EvidenceKind::as_str),
@@ -247,14 +247,9 @@ pub(super) fn list(
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
-    let next_cursor = if items.len() > page.limit as usize {
-        items.truncate(page.limit as usize);
-        items.last().map(|evidence| evidence.id.to_string())
-    } else {
-        None
-    };
-
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |evidence| {
+        evidence.id.to_string()
+    }))
 }
 
 pub(super) fn get(conn: &Connection, id: EvidenceId) -> Result<Evidence> {

@@ -186,21 +186,16 @@ pub(super) fn list(
          ORDER BY seq DESC
          LIMIT ?3",
     )?;
-    let mut items = statement
+    let items = statement
         .query_map(
             params![tree_id, page.after, i64::from(page.limit) + 1],
             from_row,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
-    let next_cursor = if items.len() > page.limit as usize {
-        items.truncate(page.limit as usize);
-        items.last().map(|entry| entry.seq.to_string())
-    } else {
-        None
-    };
-
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |entry| {
+        entry.seq.to_string()
+    }))
 }
 
 /// Returns whether a tree has any history, which outlives the tree itself.

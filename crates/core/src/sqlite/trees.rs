@@ -104,18 +104,13 @@ pub(super) fn list(conn: &Connection, page: PageRequest<TreeId>) -> Result<Page<
         "SELECT {COLUMNS} FROM trees WHERE ?1 IS NULL OR id > ?1 ORDER BY id LIMIT ?2"
     ))?;
     let fetch = i64::from(page.limit) + 1;
-    let mut items = statement
+    let items = statement
         .query_map(params![page.after, fetch], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
-    let next_cursor = if items.len() > page.limit as usize {
-        items.truncate(page.limit as usize);
-        items.last().map(|tree| tree.id.to_string())
-    } else {
-        None
-    };
-
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |tree| {
+        tree.id.to_string()
+    }))
 }
 
 pub(super) fn get(conn: &Connection, id: TreeId) -> Result<Tree> {
