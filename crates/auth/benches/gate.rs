@@ -40,7 +40,7 @@ const TOKENS: [&str; 5] = [
 const WRONG_TOKEN: &str = "bench-token-0-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9S";
 
 /// Requests per timed batch. An actix-web 4.18 app keeps up to 128 finished requests for reuse,
-/// and a batch holds its responses until it ends, so a batch of 64 never empties that pool.
+/// and a batch keeps its responses until it ends, so a batch of 64 never empties that pool.
 const BATCH: u64 = 64;
 
 /// Runs criterion's async loop inside one actix system, which is where actix-web runs its

@@ -6,25 +6,23 @@
 //! cropping the slowest samples, Welch's t statistic compares the mean time of every pair of
 //! classes. |t| ≥ 4.5 counts as a difference.
 //!
-//! The verdict judges two kinds of comparison, where a difference would mean that the time
-//! depends on the configured tokens:
-//!
-//! - Pairs on the same gate with the same outcome and the same presented length: which token
-//!   matched, or how close a wrong value is to a token.
-//! - The length check: whether a wrong value of the tokens' length and one of another length
-//!   differ by the same time on both gates. The 41-character value has the tokens' length on
-//!   the main gate and the 25-character value has it on the control gate, so a gate whose time
-//!   depended on the tokens' length would show different differences.
-//!
-//! The table also shows pairs that are not judged, because they differ for reasons that reveal
-//! nothing about the tokens:
+//! The verdict judges the pairs on the same gate with the same outcome and the same presented
+//! length. A difference there means that the time depends on which token matched or on how
+//! close a wrong value is to a token. The table also shows pairs that are not judged, because
+//! they differ for reasons that reveal nothing about the tokens:
 //!
 //! - Outcome: accepted and rejected requests build different responses, and the status code
 //!   shows the outcome anyway.
-//! - Length: the gate scans and hashes the presented value, so the time grows with its length,
+//! - Length: the gate scans and hashes the presented value, so the time depends on its length,
 //!   which the client chose.
-//! - Gate: the two apps are separate objects with their own memory and request pools, so the
-//!   same request can take slightly different times on each.
+//! - Gate: the two apps are separate objects with their own memory and request pools. Only the
+//!   main gate also serves accepted requests, and that history alone makes its rejections a
+//!   few nanoseconds slower.
+//!
+//! The length check compares the 41-minus-25-character difference on the two gates. A gate
+//! whose time depended on the length of its own tokens would show different differences, but
+//! so do the few-nanosecond effects of memory layout and request history that differ between
+//! the two apps. The check is printed for information and is not part of the verdict.
 //!
 //! `cargo bench -p service-token-gate --bench timing` runs 200,000 samples per class and exits
 //! with status 1 on FAIL. Without `--bench`, as under `cargo test --benches`, it runs 2,000
@@ -74,7 +72,7 @@ const WRONG_SHORT: &str = "timing-token-9-Zc5Tn8Bq2X";
 /// longest value, so `Bytes::from` keeps the buffer and never shrinks it to the value's length.
 const HEADER_VALUE_CAPACITY: usize = 64;
 
-/// Samples per class in a full run, which takes a few seconds on 2 cores.
+/// Samples per class in a full run.
 const SAMPLES_PER_CLASS: usize = 200_000;
 
 /// Samples per class without `--bench`, enough to check that every class gets its outcome.
@@ -89,9 +87,9 @@ const WARM_UP_ROUNDS: usize = 20_000;
 /// way at its own set of percentiles.
 const CROP_PERCENTILES: [f64; 2] = [0.99, 0.90];
 
-/// |t| at or above which a pair counts as distinguishable. The threshold is a convention, and
-/// with 200,000 samples per class it flags a mean difference a few times the standard error
-/// that the table's `diff ns` column divides by.
+/// |t| at or above which a judged pair counts as different. The threshold is a convention.
+/// With 200,000 samples per class it can flag differences under a nanosecond, and a small
+/// |t| does not prove that the time is constant.
 const T_THRESHOLD: f64 = 4.5;
 
 /// Seed of the generator that shuffles the class order, fixed so that runs repeat.
@@ -157,50 +155,26 @@ fn classes() -> Vec<Class> {
     assert_eq!(WRONG_SHORT.len(), CONTROL_TOKENS[0].len());
     assert_ne!(WRONG_SHORT.len(), right.len());
 
-    let class = |name, gate, token, outcome| Class {
-        name,
-        gate,
-        token,
-        outcome,
-    };
-    vec![
-        class(
-            "second token",
-            Gate::Main,
-            MAIN_TOKENS[1],
-            Outcome::Accepted,
-        ),
-        class(
-            "wrong, same length",
-            Gate::Main,
-            WRONG_LONG,
-            Outcome::Rejected,
-        ),
-        class(
-            "wrong, other length",
-            Gate::Main,
-            WRONG_SHORT,
-            Outcome::Rejected,
-        ),
-        class(
-            "last byte differs",
-            Gate::Main,
-            LAST_BYTE_DIFFERS,
-            Outcome::Rejected,
-        ),
-        class(
-            "control, 41 chars",
-            Gate::Control,
-            WRONG_LONG,
-            Outcome::Rejected,
-        ),
-        class(
-            "control, 25 chars",
-            Gate::Control,
-            WRONG_SHORT,
-            Outcome::Rejected,
-        ),
-    ]
+    // One class per line: name, gate, presented value, expected outcome.
+    #[rustfmt::skip]
+    let table = [
+        ("right token",         Gate::Main,    right,             Outcome::Accepted),
+        ("second token",        Gate::Main,    MAIN_TOKENS[1],    Outcome::Accepted),
+        ("wrong, same length",  Gate::Main,    WRONG_LONG,        Outcome::Rejected),
+        ("wrong, other length", Gate::Main,    WRONG_SHORT,       Outcome::Rejected),
+        ("last byte differs",   Gate::Main,    LAST_BYTE_DIFFERS, Outcome::Rejected),
+        ("control, 41 chars",   Gate::Control, WRONG_LONG,        Outcome::Rejected),
+        ("control, 25 chars",   Gate::Control, WRONG_SHORT,       Outcome::Rejected),
+    ];
+    table
+        .into_iter()
+        .map(|(name, gate, token, outcome)| Class {
+            name,
+            gate,
+            token,
+            outcome,
+        })
+        .collect()
 }
 
 /// Xorshift64 generator, good enough to shuffle the class order and not for anything secret.
@@ -313,14 +287,14 @@ struct Moments {
 impl Moments {
     /// Computes the moments of the samples at or below `limit`, with the unbiased variance.
     fn below(samples: &[u64], limit: u64) -> Self {
-        let kept: Vec<f64> = samples
+        let retained: Vec<f64> = samples
             .iter()
             .filter(|&&value| value <= limit)
             .map(|&value| value as f64)
             .collect();
-        let count = kept.len() as f64;
-        let mean = kept.iter().sum::<f64>() / count;
-        let squares: f64 = kept.iter().map(|value| (value - mean).powi(2)).sum();
+        let count = retained.len() as f64;
+        let mean = retained.iter().sum::<f64>() / count;
+        let squares: f64 = retained.iter().map(|value| (value - mean).powi(2)).sum();
         Self {
             mean,
             variance: squares / (count - 1.0),
@@ -334,7 +308,8 @@ fn welch_t(a: &Moments, b: &Moments) -> f64 {
     (a.mean - b.mean) / (a.variance / a.count + b.variance / b.count).sqrt()
 }
 
-/// Returns the value at `fraction` (0 to 1) of the sorted `values`, by the nearest-rank rule.
+/// Returns the value at `fraction` (0 to 1) of `sorted`, which is in ascending order, by the
+/// nearest-rank rule.
 fn percentile(sorted: &[u64], fraction: f64) -> u64 {
     let rank = (fraction * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
@@ -419,19 +394,19 @@ fn print_pairs(classes: &[Class], samples: &[Vec<u64>]) -> bool {
     }
     println!(
         "diff ns: difference of the means after the first crop. verdict: ok or DIFFERS for \
-         judged pairs; outcome, length or gate for pairs that differ in that and are not judged"
+         judged pairs, and outcome, length or gate for pairs not judged because they differ in it"
     );
     println!();
     pass
 }
 
-/// Prints the length check and returns whether it stays below the threshold at every crop.
+/// Prints the length check, which is not part of the verdict.
 ///
 /// The statistic is a difference of differences: (main gate, 41 chars − 25 chars) − (control
 /// gate, 41 chars − 25 chars). The cost of the presented length and any fixed difference
-/// between the two gates cancel out, and what remains is the effect of matching the length of
-/// the configured tokens.
-fn print_length_check(classes: &[Class], samples: &[Vec<u64>]) -> bool {
+/// between the two gates cancel out. What remains is the effect of matching the length of the
+/// configured tokens, plus any effect of the presented value that differs between the apps.
+fn print_length_check(classes: &[Class], samples: &[Vec<u64>]) {
     let index = |gate, token| {
         classes
             .iter()
@@ -462,10 +437,10 @@ fn print_length_check(classes: &[Class], samples: &[Vec<u64>]) -> bool {
 
     println!(
         "{:<42} {:>9} {:>9} {:>8}",
-        "length check",
+        "length check (not judged)",
         crop_header(CROP_PERCENTILES[0]),
         crop_header(CROP_PERCENTILES[1]),
-        "verdict"
+        ""
     );
     for (gate, pick) in [("main", 0), ("control", 1)] {
         let differences = results.map(|result| if pick == 0 { result.0 } else { result.1 });
@@ -476,17 +451,11 @@ fn print_length_check(classes: &[Class], samples: &[Vec<u64>]) -> bool {
             differences[1]
         );
     }
-    let t_values = results.map(|result| result.2);
-    let pass = !exceeds_threshold(&t_values);
     println!(
-        "{:<42} {:>9.2} {:>9.2} {:>8}",
-        "t of main difference - control difference",
-        t_values[0],
-        t_values[1],
-        if pass { "ok" } else { "DIFFERS" }
+        "{:<42} {:>9.2} {:>9.2}",
+        "t of main difference - control difference", results[0].2, results[1].2
     );
     println!();
-    pass
 }
 
 fn crop_header(fraction: f64) -> String {
@@ -560,19 +529,18 @@ fn main() -> ExitCode {
     );
     println!();
     print_classes(&classes, &samples);
-    let pairs_pass = print_pairs(&classes, &samples);
-    let length_check_pass = print_length_check(&classes, &samples);
-    let pass = pairs_pass && length_check_pass;
+    let pass = print_pairs(&classes, &samples);
+    print_length_check(&classes, &samples);
 
     if !full_run {
         println!("smoke run without --bench: no verdict");
         return ExitCode::SUCCESS;
     }
     if pass {
-        println!("PASS: every judged pair and the length check have |t| < {T_THRESHOLD}");
+        println!("PASS: every judged pair has |t| < {T_THRESHOLD}");
         ExitCode::SUCCESS
     } else {
-        println!("FAIL: a judged pair or the length check has |t| >= {T_THRESHOLD}");
+        println!("FAIL: a judged pair has |t| >= {T_THRESHOLD}");
         ExitCode::FAILURE
     }
 }
