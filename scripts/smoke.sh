@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Smoke test of the ost-linker binary. It builds the binary and starts it on a free port of
-# 127.0.0.1 with a temporary database. Then it replays the curl walkthrough of README.md, first
-# with the API open and then behind the service-token gate. Each request must return its
-# expected status. At the first one that does not, the script names the step and exits 1.
+# 127.0.0.1 with a temporary database. With the API open, it replays the curl walkthrough of
+# README.md and the examples of its sample data and export and import sections, loading the
+# sample with `ost-linker load-sample`. Then it restarts the server behind the service-token
+# gate and replays the gated examples, and runs the loader with and without the token. Each
+# request must return its expected status. At the first one that does not, the script names the
+# step and exits 1.
 #
 # Needs cargo, curl and python3. Usage: scripts/smoke.sh
 set -euo pipefail
@@ -11,11 +14,16 @@ cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.."
 
 readonly STARTUP_TIMEOUT_SECONDS=30
 readonly CURL_TIMEOUT_SECONDS=10
+# The time limit of one whole loader run. The loader itself stops its request after 60 seconds.
+readonly LOADER_TIMEOUT_SECONDS=70
+readonly SAMPLE_FILE=samples/trial-retention.json
 
 WORK_DIR=$(mktemp -d)
 readonly WORK_DIR
 readonly DATABASE="$WORK_DIR/ost-linker.db"
 readonly BODY="$WORK_DIR/body"
+readonly EXPORT="$WORK_DIR/sample-export.json"
+readonly LOADER_ERRORS="$WORK_DIR/loader-errors"
 SERVER_PID=""
 SERVER_LOG=""
 BASE=""
@@ -75,6 +83,36 @@ expect_code() {
   if [[ $code != "$expected_code" ]]; then
     fail "$step" "expected code $expected_code, got $code with body: $(cat -- "$BODY")"
   fi
+}
+
+# Fails STEP unless the Python EXPRESSION, evaluated with `body` bound to the JSON in $BODY,
+# prints as EXPECTED.
+expect_json() {
+  local step=$1 expression=$2 expected=$3
+  local actual
+  if ! actual=$(python3 -c 'import json, sys; body = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+    "$BODY" "$expression" 2>&1); then
+    actual="(error: $actual)"
+  fi
+  if [[ $actual != "$expected" ]]; then
+    fail "$step" "expected $expression to be $expected, got $actual with body: $(cat -- "$BODY")"
+  fi
+}
+
+# Runs `ost-linker load-sample` on the sample file against the server and stores its standard
+# output in $LOADED. Fails STEP unless the loader exits with EXPECTED_EXIT. The extra variables,
+# given as NAME=VALUE, are set for the loader only.
+# Usage: load_sample STEP EXPECTED_EXIT [NAME=VALUE]...
+load_sample() {
+  local step=$1 expected=$2
+  shift 2
+  local exit_status=0
+  LOADED=$(env -u OST_LINKER_SERVICE_TOKEN "$@" timeout "$LOADER_TIMEOUT_SECONDS" \
+    "$BINARY" load-sample "$SAMPLE_FILE" --url "$BASE" 2>"$LOADER_ERRORS") || exit_status=$?
+  if [[ $exit_status != "$expected" ]]; then
+    fail "$step" "expected exit status $expected, got $exit_status with output: $LOADED $(cat -- "$LOADER_ERRORS")"
+  fi
+  echo "ok   $step: exit status $exit_status"
 }
 
 # Starts the server on 127.0.0.1 port 0, with the extra variables given as NAME=VALUE, reads
@@ -213,6 +251,69 @@ expect_code "PATCH /nodes/{id} with a stale If-Match" version_mismatch
 request "DELETE /nodes/{id} with children" 409 -X DELETE "$BASE/nodes/$SETUP_ID"
 expect_code "DELETE /nodes/{id} with children" node_has_children
 
+# --- The open API: the README's sample data, export and import. ---
+
+load_sample "load-sample" 0
+# The README reads the tree id from the loader's first line with this sed command.
+SAMPLE_ID=$(sed -n 's/^Loaded .* as tree \(tree_[0-9A-Z]*\): .*/\1/p' <<<"$LOADED")
+if [[ -z $SAMPLE_ID ]]; then
+  fail "load-sample" "no tree id in the output: $LOADED"
+fi
+if [[ $LOADED != *"nodes:    26 created"* ]]; then
+  fail "load-sample" "expected 26 nodes created, got: $LOADED"
+fi
+
+load_sample "load-sample again" 0
+if [[ $LOADED != *"as tree $SAMPLE_ID:"* || $LOADED != *"replayed its first response"* ]]; then
+  fail "load-sample again" "expected a replay of tree $SAMPLE_ID, got: $LOADED"
+fi
+
+request "GET /trees/{id}/outline?format=markdown" 200 "$BASE/trees/$SAMPLE_ID/outline?format=markdown"
+LINES=$(wc -l <"$BODY")
+if [[ $LINES -ne 27 || $(head -n 1 -- "$BODY") != "# "*"($SAMPLE_ID)" ]]; then
+  fail "GET /trees/{id}/outline?format=markdown" "expected a heading with $SAMPLE_ID and 27 lines, got $LINES lines: $(cat -- "$BODY")"
+fi
+
+request "GET /search?q=Malaga" 200 "$BASE/search?q=Malaga"
+expect_json "GET /search?q=Malaga" 'sorted(item["type"] for item in body["items"])' "['evidence', 'node']"
+
+request "GET /search?q=Zettel&type=evidence" 200 "$BASE/search?q=Zettel&type=evidence"
+expect_json "GET /search?q=Zettel&type=evidence" 'len(body["items"])' 1
+
+request "GET /trees/{id}/gaps" 200 "$BASE/trees/$SAMPLE_ID/gaps"
+expect_json "GET /trees/{id}/gaps" 'len(body["opportunities_without_support"])' 2
+
+request "GET /trees/{id}/export" 200 "$BASE/trees/$SAMPLE_ID/export"
+cp -- "$BODY" "$EXPORT"
+
+request "POST /trees/import?dry_run=true" 200 -X POST "$BASE/trees/import?dry_run=true" -H "$JSON" \
+  --data-binary "@$EXPORT"
+expect_json "POST /trees/import?dry_run=true" 'body["valid"], body["evidence_reused"]' "(True, 37)"
+
+request "POST /trees/import" 201 -X POST "$BASE/trees/import" -H "$JSON" \
+  -H 'Idempotency-Key: copy-of-trial-retention' --data-binary "@$EXPORT"
+IMPORTED_ID=$(field id <"$BODY")
+if [[ $IMPORTED_ID == "$SAMPLE_ID" ]]; then
+  fail "POST /trees/import" "expected a new tree, got the exported tree $SAMPLE_ID"
+fi
+
+request "POST /trees/import retried with the same key" 201 -X POST "$BASE/trees/import" -H "$JSON" \
+  -H 'Idempotency-Key: copy-of-trial-retention' --data-binary "@$EXPORT"
+expect_json "POST /trees/import retried with the same key" 'body["id"]' "$IMPORTED_ID"
+
+BROKEN_DOCUMENT='{"format": "ost-linker/tree", "version": 1,
+  "tree": {"title": "Draft"},
+  "nodes": [{"ref": "goal", "parent_ref": null, "kind": "outcome", "title": " "},
+            {"ref": "templates", "parent_ref": "goal", "kind": "solution", "title": "Starter templates"}]}'
+request "POST /trees/import?dry_run=true with problems" 200 -X POST "$BASE/trees/import?dry_run=true" \
+  -H "$JSON" -d "$BROKEN_DOCUMENT"
+expect_json "POST /trees/import?dry_run=true with problems" \
+  'body["valid"], [problem["code"] for problem in body["problems"]]' "(False, ['empty_value', 'invalid_parent_kind'])"
+
+request "POST /trees/import with problems" 422 -X POST "$BASE/trees/import" -H "$JSON" -d "$BROKEN_DOCUMENT"
+expect_code "POST /trees/import with problems" invalid_document
+expect_json "POST /trees/import with problems" 'len(body["problems"])' 2
+
 stop_server
 
 # --- The gated API: the same database, restarted with a service token. ---
@@ -229,6 +330,17 @@ request "gated GET /trees with a wrong token" 401 -H "X-Service-Token: not-the-t
 expect_code "gated GET /trees with a wrong token" invalid_service_token
 
 request "gated GET /trees/{id}/nodes with the token" 200 -H "X-Service-Token: $TOKEN" "$BASE/trees/$TREE_ID/nodes"
+
+load_sample "gated load-sample without a token" 1
+if ! grep -q missing_service_token "$LOADER_ERRORS"; then
+  fail "gated load-sample without a token" "expected missing_service_token, got: $(cat -- "$LOADER_ERRORS")"
+fi
+
+# The sample was loaded before the restart, so the service replays that response.
+load_sample "gated load-sample with the token" 0 OST_LINKER_SERVICE_TOKEN="$TOKEN"
+if [[ $LOADED != *"as tree $SAMPLE_ID:"* ]]; then
+  fail "gated load-sample with the token" "expected a replay of tree $SAMPLE_ID, got: $LOADED"
+fi
 
 # A fingerprint is the first 8 hex digits of the token's SHA-256 digest.
 FINGERPRINT=$(printf '%s' "$TOKEN" | python3 -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:8])')
