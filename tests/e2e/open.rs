@@ -199,6 +199,7 @@ fn bad_input_gets_problem_details() {
     let server = TestServer::open();
     let (tree_id, root_id) = create_tree(&server, &[]);
     let nodes = format!("/trees/{tree_id}/nodes");
+    let tree_path_with_query = format!("/trees/{tree_id}?x=1");
 
     let cases: &[BadInput] = &[
         (
@@ -351,6 +352,16 @@ fn bad_input_gets_problem_details() {
             "unknown query parameter",
             "GET",
             "/trees?limt=5",
+            None,
+            "",
+            400,
+            "invalid_query",
+            None,
+        ),
+        (
+            "query on a route without parameters",
+            "GET",
+            &tree_path_with_query,
             None,
             "",
             400,

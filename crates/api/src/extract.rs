@@ -220,6 +220,25 @@ impl<T: DeserializeOwned> FromRequest for StrictQuery<T> {
     }
 }
 
+/// The query of a route that takes no parameters: any parameter is rejected, not ignored.
+#[derive(Debug)]
+pub struct NoQuery;
+
+impl FromRequest for NoQuery {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let first = form_urlencoded::parse(req.query_string().as_bytes()).next();
+        std::future::ready(match first {
+            None => Ok(NoQuery),
+            Some((name, _)) => Err(ApiError::InvalidQuery(format!(
+                "unknown parameter `{name}`: this route takes no query parameters"
+            ))),
+        })
+    }
+}
+
 /// Parses a query string into `T`, naming the parameter at fault in any error.
 ///
 /// # Errors
@@ -231,8 +250,11 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let parameter = err.path().to_string();
         let message = err.into_inner().to_string();
-        if parameter.is_empty() || parameter == "." || message.starts_with("unknown field") {
-            ApiError::InvalidQuery(message.replace("unknown field", "unknown parameter"))
+        let message = message
+            .replace("unknown field", "unknown parameter")
+            .replace("missing field", "missing parameter");
+        if parameter.is_empty() || parameter == "." || message.starts_with("unknown parameter") {
+            ApiError::InvalidQuery(message)
         } else {
             ApiError::InvalidQuery(format!("`{parameter}` is invalid: {message}"))
         }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{blocking, page_cursor, page_limit, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, StrictQuery, not_null, nullable, path_id};
+use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -49,6 +49,7 @@ struct EvidenceBody {
 
 async fn create_evidence(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     write: WriteHeaders,
     StrictJson { body, json }: StrictJson<EvidenceBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -103,6 +104,7 @@ async fn list_evidence(
 
 async fn get_evidence(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, EvidenceId::parse)?;
@@ -134,6 +136,7 @@ struct EvidencePatchBody {
 
 async fn update_evidence(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
     StrictJson { body, .. }: StrictJson<EvidencePatchBody>,

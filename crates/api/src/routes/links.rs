@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{blocking, items, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, not_null, nullable, path_id};
+use crate::extract::{NoQuery, StrictJson, not_null, nullable, path_id};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -43,6 +43,7 @@ struct LinkBody {
 
 async fn create_link(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
     StrictJson { body, json }: StrictJson<LinkBody>,
@@ -63,6 +64,7 @@ async fn create_link(
 
 async fn list_node_links(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let node_id = path_id(&path, NodeId::parse)?;
@@ -73,6 +75,7 @@ async fn list_node_links(
 
 async fn list_evidence_links(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let evidence_id = path_id(&path, EvidenceId::parse)?;
@@ -83,6 +86,7 @@ async fn list_evidence_links(
 
 async fn get_link(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, LinkId::parse)?;
@@ -104,6 +108,7 @@ struct LinkPatchBody {
 
 async fn update_link(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
     StrictJson { body, .. }: StrictJson<LinkPatchBody>,
@@ -132,6 +137,7 @@ async fn update_link(
 
 async fn delete_link(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
 ) -> Result<HttpResponse, ApiError> {

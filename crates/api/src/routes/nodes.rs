@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{blocking, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, StrictQuery, not_null, nullable, path_id};
+use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::write::WriteHeaders;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,6 +21,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn get_node(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, NodeId::parse)?;
@@ -48,6 +49,7 @@ struct NodePatchBody {
 
 async fn update_node(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
     StrictJson { body, .. }: StrictJson<NodePatchBody>,

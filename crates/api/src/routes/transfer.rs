@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::{blocking, with_allow};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, StrictQuery, parse, path_id};
+use crate::extract::{NoQuery, StrictJson, StrictQuery, parse, path_id};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -31,6 +31,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn export_tree(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, TreeId::parse)?;

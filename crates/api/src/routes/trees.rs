@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{blocking, items, page_cursor, page_limit, with_allow, with_etag};
 use crate::error::ApiError;
-use crate::extract::{StrictJson, StrictQuery, not_null, path_id};
+use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, path_id};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -57,6 +57,7 @@ struct OutcomeBody {
 
 async fn create_tree(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     write: WriteHeaders,
     StrictJson { body, json }: StrictJson<CreateTreeBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -97,6 +98,7 @@ async fn list_trees(
 
 async fn get_tree(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, TreeId::parse)?;
@@ -116,6 +118,7 @@ struct TreePatchBody {
 
 async fn update_tree(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
     StrictJson { body, .. }: StrictJson<TreePatchBody>,
@@ -143,6 +146,7 @@ async fn update_tree(
 
 async fn delete_tree(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
 ) -> Result<HttpResponse, ApiError> {
@@ -172,6 +176,7 @@ struct CreateNodeBody {
 
 async fn create_node(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
     write: WriteHeaders,
     StrictJson { body, json }: StrictJson<CreateNodeBody>,
@@ -195,6 +200,7 @@ async fn create_node(
 
 async fn list_nodes(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{blocking, items, with_allow};
 use crate::error::ApiError;
-use crate::extract::{StrictQuery, path_id};
+use crate::extract::{NoQuery, StrictQuery, path_id};
 
 /// The media type of the Markdown outline.
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
@@ -47,7 +47,7 @@ struct OutlineQuery {
 ///
 /// - `format`: `json` (the default) or `markdown`.
 /// - `node`: a node of this tree to start at instead of the root outcome. A node that does
-///   not exist or belongs to another tree gives 404 `node_not_found`.
+///   not exist or belongs to another tree gives 404 `node_not_in_tree`.
 /// - `depth`: how many levels below the start node to show, 0 to 50. 0 shows the start node
 ///   alone, and the default is 50.
 ///
@@ -131,10 +131,6 @@ fn parse_depth(depth: Option<&str>) -> Result<u32, ApiError> {
 }
 
 /// The gap report takes no query parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GapsQuery {}
-
 /// `GET /trees/{tree_id}/gaps`: where the tree lacks evidence or follow-up.
 ///
 /// The body is `{"opportunities_without_support": [...], "opportunities_only_contradicted":
@@ -150,8 +146,8 @@ struct GapsQuery {}
 ///   whose result is missing or only white space.
 async fn gaps(
     store: web::Data<dyn Store>,
+    _no_query: NoQuery,
     path: web::Path<String>,
-    StrictQuery(_query): StrictQuery<GapsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;
     let gaps = blocking(&store, move |store| store.gaps(tree_id)).await?;
