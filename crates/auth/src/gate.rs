@@ -18,7 +18,7 @@ use log::{info, warn};
 use crate::{
     config::{ConfigError, GateConfig, TokenSource},
     log_limit::{self, LogLimiter},
-    middleware::ServiceTokenMiddleware,
+    middleware::{ServiceTokenMiddleware, check_value},
     rejection::Rejection,
     token::{RECOMMENDED_MIN_TOKEN_LEN, TokenDigest, TokenFingerprint},
 };
@@ -165,6 +165,40 @@ impl ServiceTokenGate {
         self.settings.is_enabled()
     }
 
+    /// Checks one presented token value and returns the fingerprint of the configured token it
+    /// equals, or `None`.
+    ///
+    /// This runs the same function as the middleware runs on the single header value of a
+    /// request. It applies rules 3 to 6 of the crate documentation, so it returns `None` for an
+    /// empty value, for a value with a byte outside visible ASCII (0x21 to 0x7E) and for a
+    /// value that equals no configured token. The comparison with the tokens is written to
+    /// take the same time whichever token matches, and whether one does, and `benches/timing`
+    /// checks that. The format checks and the hashing take time that grows with the length of
+    /// `presented`. Use it where a token arrives outside an HTTP request that the middleware
+    /// sees, such as the first message of a WebSocket connection.
+    ///
+    /// A disabled gate returns `None` for every value, although its middleware passes every
+    /// request. Call [`is_enabled`](Self::is_enabled) first if an unconfigured service should
+    /// stay open. This method logs nothing, so the caller logs its own rejections.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use service_token_gate::{GateConfig, ServiceTokenGate};
+    ///
+    /// const OLD: &str = "old-token-0123456789abcdefghijklmnop";
+    /// const NEW: &str = "new-token-0123456789abcdefghijklmnop";
+    /// let gate = ServiceTokenGate::new(GateConfig::with_tokens([OLD, NEW])?);
+    ///
+    /// let fingerprints = gate.fingerprints();
+    /// assert_eq!(gate.matching_token(NEW.as_bytes()), Some(fingerprints[1]));
+    /// assert_eq!(gate.matching_token(b"wrong-token"), None);
+    /// # Ok::<(), service_token_gate::ConfigError>(())
+    /// ```
+    pub fn matching_token(&self, presented: &[u8]) -> Option<TokenFingerprint> {
+        check_value(&self.settings.tokens, presented).ok()
+    }
+
     /// Returns the fingerprint of each accepted token, in configuration order.
     pub fn fingerprints(&self) -> Vec<TokenFingerprint> {
         self.settings
@@ -246,5 +280,108 @@ fn log_startup(config: &GateConfig) {
                  least {RECOMMENDED_MIN_TOKEN_LEN} characters"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIRST: &str = "first-token-0123456789abcdefghijklmn";
+    const SECOND: &str = "second-token-0123456789abcdefghijklm";
+
+    fn gate_with(tokens: &[&str]) -> ServiceTokenGate {
+        let config =
+            GateConfig::with_tokens(tokens.iter().copied()).expect("test tokens are valid");
+        ServiceTokenGate::new(config)
+    }
+
+    #[test]
+    fn matching_token_accepts_each_token() {
+        let gate = gate_with(&[FIRST, SECOND]);
+        let fingerprints = gate.fingerprints();
+
+        assert_eq!(gate.matching_token(FIRST.as_bytes()), Some(fingerprints[0]));
+        assert_eq!(
+            gate.matching_token(SECOND.as_bytes()),
+            Some(fingerprints[1])
+        );
+    }
+
+    #[test]
+    fn matching_token_rejects_wrong_values() {
+        let gate = gate_with(&[FIRST, SECOND]);
+        let mut last_byte_changed = FIRST.as_bytes().to_vec();
+        *last_byte_changed.last_mut().expect("token is not empty") = b'o';
+
+        let cases: &[(&str, &[u8])] = &[
+            (
+                "wrong, same length",
+                b"third-token-0123456789abcdefghijklmn",
+            ),
+            ("wrong, other length", b"third-token"),
+            ("last byte changed", &last_byte_changed),
+            ("prefix", &FIRST.as_bytes()[..FIRST.len() - 1]),
+            (
+                "token with suffix",
+                b"first-token-0123456789abcdefghijklmnX",
+            ),
+            ("case changed", b"FIRST-TOKEN-0123456789ABCDEFGHIJKLMN"),
+            (
+                "two tokens joined",
+                b"first-token-0123456789abcdefghijklmn,second-token",
+            ),
+        ];
+        for (case, presented) in cases {
+            assert_eq!(
+                gate.matching_token(presented),
+                None,
+                "{case} should match no token"
+            );
+        }
+    }
+
+    #[test]
+    fn matching_token_rejects_empty_value() {
+        let gate = gate_with(&[FIRST]);
+
+        assert_eq!(gate.matching_token(b""), None);
+    }
+
+    #[test]
+    fn matching_token_rejects_bytes_outside_visible_ascii() {
+        let gate = gate_with(&[FIRST]);
+        let with_byte = |byte: u8| {
+            let mut value = FIRST.as_bytes().to_vec();
+            value.push(byte);
+            value
+        };
+
+        let cases: &[(&str, Vec<u8>)] = &[
+            ("leading space", format!(" {FIRST}").into_bytes()),
+            ("trailing space", with_byte(b' ')),
+            ("trailing tab", with_byte(b'\t')),
+            ("trailing newline", with_byte(b'\n')),
+            ("trailing NUL", with_byte(0)),
+            ("trailing DEL", with_byte(0x7f)),
+            ("trailing non-UTF-8 byte", with_byte(0xff)),
+            ("trailing UTF-8 letter", format!("{FIRST}é").into_bytes()),
+        ];
+        for (case, presented) in cases {
+            assert_eq!(
+                gate.matching_token(presented),
+                None,
+                "{case} should match no token"
+            );
+        }
+    }
+
+    #[test]
+    fn matching_token_of_disabled_gate_is_none() {
+        let gate = ServiceTokenGate::new(GateConfig::disabled());
+
+        assert!(!gate.is_enabled());
+        assert_eq!(gate.matching_token(FIRST.as_bytes()), None);
+        assert_eq!(gate.matching_token(b""), None);
     }
 }

@@ -29,6 +29,10 @@
 //! value. Rule 5 compares the SHA-256 digest of the value with the digest of every configured
 //! token in constant time, without stopping at the first match.
 //!
+//! [`ServiceTokenGate::matching_token`] applies rules 3 to 6 to a token that arrives outside
+//! an HTTP header, such as in the first message of a WebSocket connection, and returns the
+//! fingerprint of the matching token.
+//!
 //! A rejected request never reaches the wrapped service. It gets status 401, a
 //! `WWW-Authenticate: ServiceToken header="X-Service-Token"` header that names the configured
 //! header, and an RFC 9457 problem details body with `Content-Type: application/problem+json`:

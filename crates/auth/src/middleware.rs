@@ -15,7 +15,7 @@ use crate::{
     gate::Settings,
     log_limit::Admission,
     rejection::{Rejection, RejectionReason},
-    token::{TokenFingerprint, find_matching_token},
+    token::{TokenDigest, TokenFingerprint, find_matching_token},
 };
 
 /// `Service` half of [`ServiceTokenGate`](crate::ServiceTokenGate), created once per worker.
@@ -104,9 +104,6 @@ where
 }
 
 /// Checks the token header of one request and returns the fingerprint of the matching token.
-///
-/// The format checks run before the comparison because they depend only on the presented
-/// value, never on the configured tokens.
 fn check_token(
     settings: &Settings,
     headers: &HeaderMap,
@@ -119,7 +116,19 @@ fn check_token(
         return Err(RejectionReason::Duplicated);
     }
 
-    let presented = value.as_bytes();
+    check_value(&settings.tokens, value.as_bytes())
+}
+
+/// Checks one presented token value and returns the fingerprint of the matching token.
+///
+/// The middleware calls it with the single header value of a request, and
+/// [`ServiceTokenGate::matching_token`](crate::ServiceTokenGate::matching_token) with a value
+/// from any source. The format checks run before the comparison because they depend only on
+/// the presented value, never on the configured tokens.
+pub(crate) fn check_value(
+    tokens: &[TokenDigest],
+    presented: &[u8],
+) -> Result<TokenFingerprint, RejectionReason> {
     if presented.is_empty() {
         return Err(RejectionReason::Empty);
     }
@@ -127,7 +136,7 @@ fn check_token(
         return Err(RejectionReason::NotVisibleAscii);
     }
 
-    find_matching_token(&settings.tokens, presented).ok_or(RejectionReason::Mismatch)
+    find_matching_token(tokens, presented).ok_or(RejectionReason::Mismatch)
 }
 
 /// Logs a rejection at warn level, within the gate's rate limit. The line names the method,

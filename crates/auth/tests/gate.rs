@@ -273,6 +273,39 @@ async fn gate_inserts_fingerprint_of_matched_token() {
 }
 
 #[actix_rt::test]
+async fn matching_token_agrees_with_middleware() {
+    let gate = gate_with(&[TOKEN, SECOND_TOKEN]);
+    let with_space = TOKEN.replacen('-', " ", 1);
+
+    // (case, single header value sent)
+    let cases: &[(&str, &[u8])] = &[
+        ("right token", TOKEN.as_bytes()),
+        ("second token", SECOND_TOKEN.as_bytes()),
+        ("wrong token", b"not-the-token"),
+        ("prefix of token", &TOKEN.as_bytes()[..10]),
+        ("space inside", with_space.as_bytes()),
+        ("non-UTF-8 bytes", b"\xff\xfe"),
+        ("empty value", b""),
+    ];
+    for (case, value) in cases {
+        let outcome = send(gate.clone(), request_with_values(&[value])).await;
+        let direct = gate.matching_token(value);
+
+        match direct {
+            Some(fingerprint) => {
+                assert_eq!(outcome.status, StatusCode::OK, "{case}: status");
+                assert_eq!(
+                    outcome.body_text(),
+                    fingerprint.to_string(),
+                    "{case}: fingerprint"
+                );
+            }
+            None => assert_eq!(outcome.status, StatusCode::UNAUTHORIZED, "{case}: status"),
+        }
+    }
+}
+
+#[actix_rt::test]
 async fn gate_disabled_passes_everything() {
     let gate = ServiceTokenGate::new(GateConfig::disabled());
     assert!(!gate.is_enabled());
