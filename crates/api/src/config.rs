@@ -154,6 +154,9 @@ Usage:
   ost-linker load-sample FILE [--url URL]
                          Import a sample data file into a running service
                          (see `ost-linker load-sample --help`)
+  ost-linker generate --database PATH [--nodes N] [--evidence N] [--seed S]
+                         Fill a database with generated test data, for benchmarks
+                         (see `ost-linker generate --help`)
   ost-linker --help      Print this help
 
 Environment:

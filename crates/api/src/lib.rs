@@ -24,7 +24,7 @@ pub mod write;
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::{Condition, Logger};
 use actix_web::{App, HttpMessage, HttpServer};
 use service_token_gate::TokenFingerprint;
 
@@ -58,9 +58,12 @@ fn access_log() -> Logger {
 ///
 /// Returns an error when the listener can't be used.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    // actix-web's `Logger` renders the request part of its format for every request, even
+    // when the log filter drops the line, so it is left out when its target is filtered out.
+    let log_access = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(access_log())
+            .wrap(Condition::new(log_access, access_log()))
             .configure(routes::configure(state.clone()))
     })
     .listen(listener)?

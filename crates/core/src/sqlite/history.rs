@@ -10,6 +10,19 @@ use crate::model::{HistoryAction, HistoryEntry, Page, WriteContext};
 use crate::store::PageRequest;
 use crate::time;
 
+pub(super) const INSERT_SQL: &str =
+    "INSERT INTO history (tree_id, at, action, entity_type, entity_id, actor, before, after)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// One page of a tree's history, newest first. `?2` is the last `seq` of the previous page,
+/// or `i64::MAX` for the first page, so the page starts with an index search.
+pub(super) const LIST_SQL: &str =
+    "SELECT seq, tree_id, at, action, entity_type, entity_id, actor, before, after
+     FROM history
+     WHERE tree_id = ?1 AND seq < ?2
+     ORDER BY seq DESC
+     LIMIT ?3";
+pub(super) const EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM history WHERE tree_id = ?1)";
+
 /// Fields that change with every write and so say nothing about what changed.
 const BOOKKEEPING_FIELDS: [&str; 2] = ["version", "updated_at"];
 
@@ -136,11 +149,7 @@ fn changed_fields(before: &Value, after: &Value) -> (Value, Value) {
 
 /// Appends a change to its tree's history.
 pub(super) fn record(conn: &Connection, ctx: &WriteContext, change: Change) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO history (tree_id, at, action, entity_type, entity_id, actor, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
+    conn.prepare_cached(INSERT_SQL)?.execute(params![
         change.tree_id,
         time::now(),
         change.action.as_str(),
@@ -179,16 +188,11 @@ pub(super) fn list(
     tree_id: TreeId,
     page: PageRequest<i64>,
 ) -> Result<Page<HistoryEntry>> {
-    let mut statement = conn.prepare_cached(
-        "SELECT seq, tree_id, at, action, entity_type, entity_id, actor, before, after
-         FROM history
-         WHERE tree_id = ?1 AND (?2 IS NULL OR seq < ?2)
-         ORDER BY seq DESC
-         LIMIT ?3",
-    )?;
+    let mut statement = conn.prepare_cached(LIST_SQL)?;
+    let before = page.after.unwrap_or(i64::MAX);
     let items = statement
         .query_map(
-            params![tree_id, page.after, i64::from(page.limit) + 1],
+            params![tree_id, before, i64::from(page.limit) + 1],
             from_row,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -201,6 +205,6 @@ pub(super) fn list(
 /// Returns whether a tree has any history, which outlives the tree itself.
 pub(super) fn exists_for(conn: &Connection, tree_id: TreeId) -> Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM history WHERE tree_id = ?1)")?
+        .prepare_cached(EXISTS_SQL)?
         .query_row([tree_id], |row| row.get(0))?)
 }

@@ -1,5 +1,7 @@
 //! Link rows between nodes and evidence.
 
+use std::sync::LazyLock;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::history::{self, Change};
@@ -15,6 +17,42 @@ use crate::{rules, time};
 
 const COLUMNS: &str = "links.id, links.node_id, links.evidence_id, links.relation, links.strength, links.note, \
      links.version, links.created_at, links.updated_at";
+
+pub(super) const INSERT_SQL: &str =
+    "INSERT INTO links (id, node_id, evidence_id, relation, strength, note, version,
+                        created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+pub(super) const FIND_SQL: &str = "SELECT id FROM links WHERE node_id = ?1 AND evidence_id = ?2";
+pub(super) static GET_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM links WHERE id = ?1"));
+pub(super) static OF_NODE_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM links WHERE node_id = ?1 ORDER BY id"));
+pub(super) static OF_EVIDENCE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, nodes.tree_id FROM links JOIN nodes ON nodes.id = links.node_id
+         WHERE links.evidence_id = ?1 ORDER BY links.id"
+    )
+});
+pub(super) static LIST_FOR_NODE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, evidence.kind, evidence.title
+         FROM links JOIN evidence ON evidence.id = links.evidence_id
+         WHERE links.node_id = ?1 ORDER BY links.id"
+    )
+});
+pub(super) static LIST_FOR_EVIDENCE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, nodes.kind, nodes.title, trees.id, trees.title
+         FROM links
+         JOIN nodes ON nodes.id = links.node_id
+         JOIN trees ON trees.id = nodes.tree_id
+         WHERE links.evidence_id = ?1 ORDER BY links.id"
+    )
+});
+pub(super) const UPDATE_SQL: &str =
+    "UPDATE links SET relation = ?2, strength = ?3, note = ?4, version = ?5, updated_at = ?6
+     WHERE id = ?1";
+pub(super) const DELETE_SQL: &str = "DELETE FROM links WHERE id = ?1";
 
 /// Reads the link columns, which start every link query.
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Link> {
@@ -41,7 +79,7 @@ pub(super) fn create(
     node_id: NodeId,
     new: NewLink,
 ) -> Result<Link> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let (link, tree_id) = insert_new(&tx, node_id, new)?;
     history::record(
         &tx,
@@ -86,11 +124,7 @@ pub(super) fn insert_new(
         created_at: now.clone(),
         updated_at: now,
     };
-    conn.prepare_cached(
-        "INSERT INTO links (id, node_id, evidence_id, relation, strength, note, version, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
+    conn.prepare_cached(INSERT_SQL)?.execute(params![
         link.id,
         link.node_id,
         link.evidence_id,
@@ -107,13 +141,13 @@ pub(super) fn insert_new(
 
 fn find(conn: &Connection, node_id: NodeId, evidence_id: EvidenceId) -> Result<Option<LinkId>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM links WHERE node_id = ?1 AND evidence_id = ?2")?
+        .prepare_cached(FIND_SQL)?
         .query_row(params![node_id, evidence_id], |row| row.get(0))
         .optional()?)
 }
 
 pub(super) fn get(conn: &Connection, id: LinkId) -> Result<Link> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM links WHERE id = ?1"))?
+    conn.prepare_cached(&GET_SQL)?
         .query_row([id], from_row)
         .map_err(not_found("link", id))
 }
@@ -121,9 +155,7 @@ pub(super) fn get(conn: &Connection, id: LinkId) -> Result<Link> {
 /// Returns the links of one node, oldest first.
 pub(super) fn of_node(conn: &Connection, node_id: NodeId) -> Result<Vec<Link>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM links WHERE node_id = ?1 ORDER BY id"
-        ))?
+        .prepare_cached(&OF_NODE_SQL)?
         .query_map([node_id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -134,10 +166,7 @@ pub(super) fn of_evidence(
     evidence_id: EvidenceId,
 ) -> Result<Vec<(Link, TreeId)>> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS}, nodes.tree_id FROM links JOIN nodes ON nodes.id = links.node_id
-             WHERE links.evidence_id = ?1 ORDER BY links.id"
-        ))?
+        .prepare_cached(&OF_EVIDENCE_SQL)?
         .query_map([evidence_id], |row| Ok((from_row(row)?, row.get(9)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
@@ -146,11 +175,7 @@ pub(super) fn list_for_node(conn: &mut Connection, node_id: NodeId) -> Result<Ve
     let tx = conn.transaction()?;
     nodes::get(&tx, node_id)?;
     let links = tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS}, evidence.kind, evidence.title
-             FROM links JOIN evidence ON evidence.id = links.evidence_id
-             WHERE links.node_id = ?1 ORDER BY links.id"
-        ))?
+        .prepare_cached(&LIST_FOR_NODE_SQL)?
         .query_map([node_id], |row| {
             let link = from_row(row)?;
             let evidence = EvidenceSummary {
@@ -173,13 +198,7 @@ pub(super) fn list_for_evidence(
     let tx = conn.transaction()?;
     evidence::get(&tx, evidence_id)?;
     let links = tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS}, nodes.kind, nodes.title, trees.id, trees.title
-             FROM links
-             JOIN nodes ON nodes.id = links.node_id
-             JOIN trees ON trees.id = nodes.tree_id
-             WHERE links.evidence_id = ?1 ORDER BY links.id"
-        ))?
+        .prepare_cached(&LIST_FOR_EVIDENCE_SQL)?
         .query_map([evidence_id], |row| {
             let link = from_row(row)?;
             let node = NodeSummary {
@@ -206,7 +225,7 @@ pub(super) fn update(
     patch: LinkPatch,
     expected_version: Option<u64>,
 ) -> Result<Link> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let before = get(&tx, id)?;
     check_version("link", id, expected_version, before.version)?;
 
@@ -223,11 +242,7 @@ pub(super) fn update(
     after.version = before.version + 1;
     after.updated_at = time::now();
 
-    tx.prepare_cached(
-        "UPDATE links SET relation = ?2, strength = ?3, note = ?4, version = ?5, updated_at = ?6
-         WHERE id = ?1",
-    )?
-    .execute(params![
+    tx.prepare_cached(UPDATE_SQL)?.execute(params![
         id,
         after.relation.as_str(),
         after.strength,
@@ -259,12 +274,12 @@ pub(super) fn delete(
     id: LinkId,
     expected_version: Option<u64>,
 ) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let link = get(&tx, id)?;
     check_version("link", id, expected_version, link.version)?;
 
     let tree_id = nodes::get(&tx, link.node_id)?.tree_id;
-    tx.execute("DELETE FROM links WHERE id = ?1", [id])?;
+    tx.prepare_cached(DELETE_SQL)?.execute([id])?;
     history::record(
         &tx,
         ctx,

@@ -1,6 +1,9 @@
 //! Node rows: creation, depth-first listing, changes, moves and deletes.
 
-use rusqlite::{Connection, Row, Transaction, params};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, Row, params};
 
 use super::history::{self, Change};
 use super::{check_version, idempotency, links, not_found, trees};
@@ -13,6 +16,55 @@ use crate::{rules, time};
 
 pub(super) const COLUMNS: &str = "id, tree_id, parent_id, kind, title, description, position, \
                                   status, result, version, created_at, updated_at";
+
+pub(super) static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO nodes ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    )
+});
+pub(super) const COUNT_CHILDREN_SQL: &str = "SELECT count(*) FROM nodes WHERE parent_id = ?1";
+/// The position after a node's last child. Positions of siblings are dense from 0, so it
+/// equals their number, and the `nodes_by_parent` index yields it with one search where
+/// `count(*)` would read every child.
+pub(super) const NEXT_POSITION_SQL: &str =
+    "SELECT coalesce(max(position) + 1, 0) FROM nodes WHERE parent_id = ?1";
+pub(super) const SHIFT_SIBLINGS_SQL: &str =
+    "UPDATE nodes SET position = position + ?3, version = version + 1, updated_at = ?5
+     WHERE parent_id = ?1 AND position >= ?2 AND (?4 IS NULL OR id <> ?4)";
+/// A tree's nodes, in no order: [`list_in`] puts them in depth-first order. One search of
+/// `nodes_by_tree` reads them all, where a recursive walk searched `nodes_by_parent` once per
+/// node and sorted its rows by a built key.
+pub(super) static LIST_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM nodes WHERE tree_id = ?1"));
+pub(super) static GET_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {COLUMNS} FROM nodes WHERE id = ?1"));
+pub(super) const UPDATE_SQL: &str = "UPDATE nodes
+     SET title = ?2, description = ?3, parent_id = ?4, position = ?5, status = ?6,
+         result = ?7, version = ?8, updated_at = ?9
+     WHERE id = ?1";
+pub(super) const IN_SUBTREE_SQL: &str = "WITH RECURSIVE subtree (id) AS (
+         SELECT ?1
+         UNION ALL
+         SELECT nodes.id FROM nodes JOIN subtree ON nodes.parent_id = subtree.id
+     )
+     SELECT EXISTS (SELECT 1 FROM subtree WHERE id = ?2)";
+pub(super) const DELETE_SQL: &str = "DELETE FROM nodes WHERE id = ?1";
+/// A node and its descendants, parents before children. `CROSS JOIN` makes SQLite read the
+/// walk first and look each node up by id. With a plain `JOIN`, it read the whole `nodes`
+/// table and probed the walk for each row.
+pub(super) static SUBTREE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH RECURSIVE subtree (id, depth) AS (
+             SELECT ?1, 0
+             UNION ALL
+             SELECT nodes.id, subtree.depth + 1
+             FROM nodes JOIN subtree ON nodes.parent_id = subtree.id
+         )
+         SELECT {} FROM subtree CROSS JOIN nodes ON nodes.id = subtree.id
+         ORDER BY subtree.depth",
+        qualified_columns()
+    )
+});
 
 pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Node> {
     Ok(Node {
@@ -60,10 +112,7 @@ fn optional_column<T>(
 }
 
 fn insert(conn: &Connection, node: &Node) -> Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT INTO nodes ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-    ))?
-    .execute(params![
+    conn.prepare_cached(&INSERT_SQL)?.execute(params![
         node.id,
         node.tree_id,
         node.parent_id,
@@ -83,7 +132,7 @@ fn insert(conn: &Connection, node: &Node) -> Result<()> {
 
 /// Inserts the root outcome of a new tree; `outcome.parent_id` is the root's own id.
 pub(super) fn insert_root(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     tree_id: TreeId,
     outcome: NewNode,
     now: &str,
@@ -113,7 +162,7 @@ pub(super) fn create(
     tree_id: TreeId,
     new: NewNode,
 ) -> Result<Node> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let node = insert_new(&tx, tree_id, new)?;
     history::record(
         &tx,
@@ -127,7 +176,7 @@ pub(super) fn create(
 }
 
 /// Validates and inserts a new node inside a caller's transaction, without recording history.
-pub(super) fn insert_new(tx: &Transaction<'_>, tree_id: TreeId, new: NewNode) -> Result<Node> {
+pub(super) fn insert_new(tx: &Connection, tree_id: TreeId, new: NewNode) -> Result<Node> {
     if new.kind == NodeKind::Outcome {
         return Err(Error::KindNotCreatable { kind: new.kind });
     }
@@ -139,7 +188,7 @@ pub(super) fn insert_new(tx: &Transaction<'_>, tree_id: TreeId, new: NewNode) ->
     let parent = get(tx, new.parent_id).map_err(|err| reference("/parent_id", err))?;
     check_parent(&parent, tree_id, new.kind)?;
 
-    let siblings = count_children(tx, parent.id)? as u32;
+    let siblings = next_position(tx, parent.id)?;
     let position = new.position.unwrap_or(siblings);
     if position > siblings {
         return Err(Error::PositionOutOfRange {
@@ -228,7 +277,14 @@ fn check_parent(parent: &Node, tree_id: TreeId, kind: NodeKind) -> Result<()> {
 
 fn count_children(conn: &Connection, id: NodeId) -> Result<u64> {
     Ok(conn
-        .prepare_cached("SELECT count(*) FROM nodes WHERE parent_id = ?1")?
+        .prepare_cached(COUNT_CHILDREN_SQL)?
+        .query_row([id], |row| row.get(0))?)
+}
+
+/// Returns the number of children of a node, read as the position after the last one.
+fn next_position(conn: &Connection, id: NodeId) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(NEXT_POSITION_SQL)?
         .query_row([id], |row| row.get(0))?)
 }
 
@@ -242,11 +298,13 @@ fn shift_siblings(
     except: Option<NodeId>,
 ) -> Result<()> {
     // A sibling's position is part of what its ETag stands for, so a shift bumps its version.
-    conn.prepare_cached(
-        "UPDATE nodes SET position = position + ?3, version = version + 1, updated_at = ?5
-         WHERE parent_id = ?1 AND position >= ?2 AND (?4 IS NULL OR id <> ?4)",
-    )?
-    .execute(params![parent_id, from, delta, except, time::now()])?;
+    conn.prepare_cached(SHIFT_SIBLINGS_SQL)?.execute(params![
+        parent_id,
+        from,
+        delta,
+        except,
+        time::now()
+    ])?;
 
     Ok(())
 }
@@ -263,24 +321,45 @@ pub(super) fn list(conn: &mut Connection, tree_id: TreeId) -> Result<Vec<Node>> 
 
 /// Lists a tree's nodes depth-first, siblings by position, inside the caller's transaction.
 pub(super) fn list_in(conn: &Connection, tree_id: TreeId) -> Result<Vec<Node>> {
-    // The walk builds, for each node, a sort key of its ancestors' positions and its own,
-    // zero-padded, so ordering by the key gives depth-first order with siblings by position.
     let nodes = conn
-        .prepare_cached(&format!(
-            "WITH RECURSIVE walk (id, sort_key) AS (
-                 SELECT id, printf('%010d', position) FROM nodes
-                 WHERE tree_id = ?1 AND parent_id IS NULL
-                 UNION ALL
-                 SELECT child.id, walk.sort_key || '/' || printf('%010d', child.position)
-                 FROM nodes AS child JOIN walk ON child.parent_id = walk.id
-             )
-             SELECT {} FROM walk JOIN nodes ON nodes.id = walk.id ORDER BY walk.sort_key",
-            qualified_columns()
-        ))?
+        .prepare_cached(&LIST_SQL)?
         .query_map([tree_id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
-    Ok(nodes)
+    Ok(depth_first(nodes))
+}
+
+/// Orders a tree's nodes depth-first from its root, siblings by position. A node whose parent
+/// is not among `nodes` is left out, which the foreign keys on `parent_id` rule out.
+fn depth_first(nodes: Vec<Node>) -> Vec<Node> {
+    let mut roots = Vec::new();
+    let mut children: HashMap<NodeId, Vec<usize>> = HashMap::new();
+    for (index, node) in nodes.iter().enumerate() {
+        match node.parent_id {
+            Some(parent_id) => children.entry(parent_id).or_default().push(index),
+            None => roots.push(index),
+        }
+    }
+    roots.sort_by_key(|&index| nodes[index].position);
+    for siblings in children.values_mut() {
+        siblings.sort_by_key(|&index| nodes[index].position);
+    }
+
+    // A stack of the nodes still to visit, the next one on top.
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut pending: Vec<usize> = roots.into_iter().rev().collect();
+    while let Some(index) = pending.pop() {
+        order.push(index);
+        if let Some(siblings) = children.get(&nodes[index].id) {
+            pending.extend(siblings.iter().rev());
+        }
+    }
+
+    let mut slots: Vec<Option<Node>> = nodes.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|index| slots[index].take())
+        .collect()
 }
 
 fn qualified_columns() -> String {
@@ -292,7 +371,7 @@ fn qualified_columns() -> String {
 }
 
 pub(super) fn get(conn: &Connection, id: NodeId) -> Result<Node> {
-    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM nodes WHERE id = ?1"))?
+    conn.prepare_cached(&GET_SQL)?
         .query_row([id], from_row)
         .map_err(not_found("node", id))
 }
@@ -304,7 +383,7 @@ pub(super) fn update(
     patch: NodePatch,
     expected_version: Option<u64>,
 ) -> Result<Node> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let before = get(&tx, id)?;
     check_version("node", id, expected_version, before.version)?;
 
@@ -317,13 +396,7 @@ pub(super) fn update(
 
     after.version = before.version + 1;
     after.updated_at = time::now();
-    tx.prepare_cached(
-        "UPDATE nodes
-         SET title = ?2, description = ?3, parent_id = ?4, position = ?5, status = ?6,
-             result = ?7, version = ?8, updated_at = ?9
-         WHERE id = ?1",
-    )?
-    .execute(params![
+    tx.prepare_cached(UPDATE_SQL)?.execute(params![
         id,
         after.title,
         after.description,
@@ -396,7 +469,7 @@ fn apply_fields(node: &mut Node, patch: &NodePatch) -> Result<()> {
 /// positions of the old and new siblings dense. The subtree moves with the node, because
 /// its descendants keep pointing at it.
 fn move_node(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     node: &mut Node,
     parent_id: Option<NodeId>,
     position: Option<u32>,
@@ -420,7 +493,7 @@ fn move_node(
         }
     }
 
-    let siblings = count_children(tx, new_parent_id)? as u32 - u32::from(same_parent);
+    let siblings = next_position(tx, new_parent_id)? - u32::from(same_parent);
     let new_position = position.unwrap_or(if same_parent { node.position } else { siblings });
     if new_position > siblings {
         return Err(Error::PositionOutOfRange {
@@ -440,14 +513,7 @@ fn move_node(
 /// Returns whether `candidate` is `root` or one of its descendants.
 fn is_in_subtree(conn: &Connection, root: NodeId, candidate: NodeId) -> Result<bool> {
     Ok(conn
-        .prepare_cached(
-            "WITH RECURSIVE subtree (id) AS (
-                 SELECT ?1
-                 UNION ALL
-                 SELECT nodes.id FROM nodes JOIN subtree ON nodes.parent_id = subtree.id
-             )
-             SELECT EXISTS (SELECT 1 FROM subtree WHERE id = ?2)",
-        )?
+        .prepare_cached(IN_SUBTREE_SQL)?
         .query_row(params![root, candidate], |row| row.get(0))?)
 }
 
@@ -458,7 +524,7 @@ pub(super) fn delete(
     mode: DeleteMode,
     expected_version: Option<u64>,
 ) -> Result<u64> {
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let node = get(&tx, id)?;
     check_version("node", id, expected_version, node.version)?;
     let Some(parent_id) = node.parent_id else {
@@ -494,7 +560,7 @@ pub(super) fn delete(
         )?;
     }
 
-    tx.execute("DELETE FROM nodes WHERE id = ?1", [id])?;
+    tx.prepare_cached(DELETE_SQL)?.execute([id])?;
     shift_siblings(&tx, parent_id, node.position + 1, -1, None)?;
     tx.commit()?;
 
@@ -504,15 +570,7 @@ pub(super) fn delete(
 /// Returns a node and its descendants, parents before children.
 fn subtree_of(conn: &Connection, id: NodeId) -> Result<Vec<Node>> {
     let nodes = conn
-        .prepare_cached(&format!(
-            "WITH RECURSIVE subtree (id, depth) AS (
-                 SELECT ?1, 0
-                 UNION ALL
-                 SELECT nodes.id, subtree.depth + 1 FROM nodes JOIN subtree ON nodes.parent_id = subtree.id
-             )
-             SELECT {} FROM subtree JOIN nodes ON nodes.id = subtree.id ORDER BY subtree.depth",
-            qualified_columns()
-        ))?
+        .prepare_cached(&SUBTREE_SQL)?
         .query_map([id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 

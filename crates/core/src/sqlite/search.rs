@@ -15,7 +15,7 @@ use crate::model::{
 /// The bm25 weights follow the table's columns. The four unindexed columns get 0, and title,
 /// body and tags get 4, 1 and 2, so a word in a title counts most. A tree filter keeps the
 /// tree's nodes and the evidence linked to one or more of them.
-const SEARCH_SQL: &str = "
+pub(super) const SEARCH_SQL: &str = "
     SELECT entity_type, entity_id, kind, title, tree_id,
            snippet(search_index, -1, '**', '**', '…', 16),
            bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0) AS score

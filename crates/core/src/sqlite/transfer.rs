@@ -5,7 +5,7 @@ mod validate;
 
 use std::collections::{BTreeMap, HashSet};
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
 
 use super::history::{self, Change};
 use super::{SqliteStore, evidence, idempotency, links, nodes, trees};
@@ -20,15 +20,15 @@ use crate::store::TransferStore;
 
 impl TransferStore for SqliteStore {
     fn export_tree(&self, id: TreeId) -> Result<TreeDocument> {
-        export(&mut self.lock(), id)
+        export(&mut self.read(), id)
     }
 
     fn check_import(&self, document: &TreeDocument) -> Result<ImportCheck> {
-        check(&self.lock(), document)
+        check(&self.read(), document)
     }
 
     fn import_tree(&self, ctx: &WriteContext, document: TreeDocument) -> Result<ImportedTree> {
-        import(&mut self.lock(), ctx, &document)
+        self.writer.write(|conn| import(conn, ctx, &document))
     }
 }
 
@@ -148,7 +148,7 @@ fn import(
         return Err(Error::InvalidDocument { problems });
     }
 
-    let tx = conn.transaction()?;
+    let tx = conn.savepoint()?;
     let mut counts = ImportCounts::default();
     let (tree, node_ids) = insert_nodes(&tx, ctx, document, &mut counts)?;
     let evidence_ids = insert_evidence(&tx, &document.evidence, &mut counts)?;
@@ -177,7 +177,7 @@ fn import(
 /// document order, each appended to its parent's children. Returns the tree and the id of
 /// each node by its ref.
 fn insert_nodes(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ctx: &WriteContext,
     document: &TreeDocument,
     counts: &mut ImportCounts,
@@ -233,7 +233,7 @@ fn insert_nodes(
 /// Creates each evidence item, or reuses the stored item with the same source system and
 /// external id. Returns the id of each item by its ref.
 fn insert_evidence(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     items: &[DocumentEvidence],
     counts: &mut ImportCounts,
 ) -> Result<BTreeMap<String, EvidenceId>> {
@@ -256,7 +256,7 @@ fn insert_evidence(
 }
 
 fn insert_links(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     ctx: &WriteContext,
     document_links: &[DocumentLink],
     node_ids: &BTreeMap<String, NodeId>,
@@ -292,7 +292,7 @@ fn insert_links(
     Ok(())
 }
 
-fn record_node(tx: &Transaction<'_>, ctx: &WriteContext, node: &Node) -> Result<()> {
+fn record_node(tx: &Connection, ctx: &WriteContext, node: &Node) -> Result<()> {
     history::record(
         tx,
         ctx,

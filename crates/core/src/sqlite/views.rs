@@ -19,15 +19,21 @@ use crate::store::ViewStore;
 
 impl ViewStore for SqliteStore {
     fn outline(&self, tree_id: TreeId, request: OutlineRequest) -> Result<Outline> {
-        outline(&mut self.lock(), tree_id, request)
+        outline(&mut self.read(), tree_id, request)
     }
 
     fn gaps(&self, tree_id: TreeId) -> Result<Gaps> {
-        gaps(&mut self.lock(), tree_id)
+        gaps(&mut self.read(), tree_id)
     }
 
     fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
-        search::search(&mut self.lock(), query)
+        match &self.searcher {
+            Some(searcher) => {
+                let query = query.clone();
+                searcher.run(move |conn| search::search(conn, &query))
+            }
+            None => search::search(&mut self.read(), query),
+        }
     }
 }
 
@@ -66,16 +72,17 @@ fn read_counted(conn: &mut Connection, tree_id: TreeId) -> Result<CountedTree> {
     })
 }
 
+/// The number of links of each node of a tree that has links, by relation.
+pub(super) const LINK_COUNTS_SQL: &str = "SELECT links.node_id,
+            sum(links.relation = 'supports'),
+            sum(links.relation = 'contradicts')
+     FROM links JOIN nodes ON nodes.id = links.node_id
+     WHERE nodes.tree_id = ?1
+     GROUP BY links.node_id";
+
 fn link_counts(conn: &Connection, tree_id: TreeId) -> Result<HashMap<NodeId, LinkCounts>> {
     let counts = conn
-        .prepare_cached(
-            "SELECT links.node_id,
-                    sum(links.relation = 'supports'),
-                    sum(links.relation = 'contradicts')
-             FROM links JOIN nodes ON nodes.id = links.node_id
-             WHERE nodes.tree_id = ?1
-             GROUP BY links.node_id",
-        )?
+        .prepare_cached(LINK_COUNTS_SQL)?
         .query_map([tree_id], |row| {
             let counts = LinkCounts {
                 supporting: row.get(1)?,

@@ -1,0 +1,205 @@
+//! Read-only connections to a store's file: a pool that lends them out one call at a time,
+//! and a connection with a thread of its own.
+
+use std::ops::{Deref, DerefMut};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::{Condvar, Mutex, mpsc};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::writer::WriterGuard;
+use crate::error::Result;
+
+/// A fixed set of read-only connections; [`ReaderPool::get`] waits while all are lent out.
+pub(super) struct ReaderPool {
+    idle: Mutex<Vec<Connection>>,
+    returned: Condvar,
+}
+
+impl ReaderPool {
+    /// Opens `size` read-only connections to the database at `path`, which must exist and be
+    /// in write-ahead-log mode.
+    pub(super) fn open(path: &Path, size: usize, busy_timeout: Duration) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut idle = Vec::with_capacity(size);
+        for _ in 0..size {
+            let conn = Connection::open_with_flags(path, flags)?;
+            conn.busy_timeout(busy_timeout)?;
+            idle.push(conn);
+        }
+
+        Ok(Self {
+            idle: Mutex::new(idle),
+            returned: Condvar::new(),
+        })
+    }
+
+    /// Lends out an idle connection, waiting for one when all are in use.
+    pub(super) fn get(&self) -> PooledConnection<'_> {
+        // Only `Vec::pop` and `Vec::push` run under this lock, and neither panics, but a
+        // poisoned lock would still hold a valid list.
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        loop {
+            if let Some(conn) = idle.pop() {
+                return PooledConnection {
+                    pool: self,
+                    conn: Some(conn),
+                };
+            }
+            idle = self
+                .returned
+                .wait(idle)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+
+    fn put_back(&self, conn: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(conn);
+        self.returned.notify_one();
+    }
+}
+
+/// A connection lent out by a [`ReaderPool`], returned to it on drop.
+pub(super) struct PooledConnection<'a> {
+    pool: &'a ReaderPool,
+    /// `Some` until the drop hands it back.
+    conn: Option<Connection>,
+}
+
+impl Drop for PooledConnection<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // A call that panicked inside a transaction left it open, and a connection in a
+            // read transaction would keep reading an old snapshot: roll it back first.
+            if !conn.is_autocommit()
+                && let Err(err) = conn.execute_batch("ROLLBACK")
+            {
+                log::warn!("rolling back a read transaction left open failed: {err}");
+            }
+            self.pool.put_back(conn);
+        }
+    }
+}
+
+impl Deref for PooledConnection<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        // The connection is taken only in `drop`.
+        self.conn
+            .as_ref()
+            .expect("pooled connection is present until dropped")
+    }
+}
+
+impl DerefMut for PooledConnection<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn
+            .as_mut()
+            .expect("pooled connection is present until dropped")
+    }
+}
+
+/// The connection of a read-only call: a pooled read-only one, or the read-write one.
+pub(super) enum ReadConnection<'a> {
+    /// A read-only connection of the store's pool.
+    Pooled(PooledConnection<'a>),
+    /// The read-write connection, for stores without a pool.
+    Writer(WriterGuard<'a>),
+}
+
+impl Deref for ReadConnection<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Writer(conn) => conn,
+        }
+    }
+}
+
+impl DerefMut for ReadConnection<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match self {
+            Self::Pooled(conn) => conn,
+            Self::Writer(conn) => conn,
+        }
+    }
+}
+
+/// A call sent to a [`ConnectionThread`].
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A read-only connection owned by one thread, which runs the calls sent to it one at a time.
+///
+/// SQLite allocates a query's working memory on the thread that runs it, and the C allocator
+/// keeps memory that a thread freed for that thread's later use. Calls that need much memory,
+/// such as searches for common words, therefore run on this one thread, so each reuses what
+/// the last one freed, instead of leaving a large free block on every thread of the blocking
+/// pool.
+pub(super) struct ConnectionThread {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl ConnectionThread {
+    /// Opens a read-only connection to the database at `path` and starts its thread, which
+    /// runs until the returned value is dropped.
+    pub(super) fn open(path: &Path, busy_timeout: Duration, name: &str) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(busy_timeout)?;
+
+        let (jobs, received) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                for job in received {
+                    // A panic ends the call, whose caller gets an error, and not the thread.
+                    if catch_unwind(AssertUnwindSafe(|| job(&mut conn))).is_err() {
+                        log::error!("a call on the SQLite connection thread panicked");
+                    }
+                }
+            })
+            .map_err(|err| internal_error(format!("starting the thread {name} failed: {err}")))?;
+
+        Ok(Self { jobs })
+    }
+
+    /// Runs `call` on the thread's connection and waits for its result.
+    pub(super) fn run<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (reply, result) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |conn| {
+            // The caller waits on `result` until this sends or is dropped.
+            let _ = reply.send(call(conn));
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| internal_error("the SQLite connection thread has stopped".to_owned()))?;
+
+        result.recv().unwrap_or_else(|_| {
+            Err(internal_error(
+                "the call on the SQLite connection thread panicked".to_owned(),
+            ))
+        })
+    }
+}
+
+/// An error of the store's own machinery, reported as a storage error.
+fn internal_error(message: String) -> crate::Error {
+    crate::Error::Storage(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERNAL),
+        Some(message),
+    ))
+}
