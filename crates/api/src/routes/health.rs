@@ -19,7 +19,7 @@ pub(super) fn open_routes() -> Resource {
         .to(health)
 }
 
-/// How long a successful database check answers `/health` before a request checks again.
+/// How long `/health` reuses a successful database check before a request checks again.
 ///
 /// A check runs on the blocking thread pool, and the hand-over to it and back cost about
 /// twice the rest of the request under load. A failed check is never reused, so a `503`

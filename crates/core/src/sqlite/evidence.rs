@@ -41,9 +41,9 @@ pub(super) const DELETE_SQL: &str = "DELETE FROM evidence WHERE id = ?1";
 
 /// The filters every listing checks row by row: `?3` source system, `?4` linked or not.
 ///
-/// NOTE: neither has an index that yields rows in id order, so a page with a rare source
-/// system, or `linked=false` in a store where nearly every item is linked, reads rows until
-/// it has found `limit + 1` matches or reached the end.
+/// NOTE: neither has an index that yields rows in id order. So a page with a rare source
+/// system reads rows until it has found `limit + 1` matches or reached the end, and so does
+/// `linked=false` in a store where nearly every item is linked.
 const ROW_FILTERS: &str = "(?3 IS NULL OR evidence.source_system = ?3)
        AND (?4 IS NULL OR ?4 = EXISTS (SELECT 1 FROM links WHERE links.evidence_id = evidence.id))";
 

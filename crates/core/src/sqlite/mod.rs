@@ -41,16 +41,18 @@ const READ_CONNECTIONS: usize = 4;
 /// A [`crate::Store`] in one SQLite database file, or in memory.
 ///
 /// Opening creates the file when needed, applies the schema migrations, and turns on
-/// write-ahead logging, foreign keys and `synchronous = NORMAL` (see [`configure`] for what
-/// that guarantees).
+/// write-ahead logging, foreign keys and `synchronous = NORMAL`. A write that returned
+/// survives a crash of the process, and a power loss can lose the last writes before a
+/// checkpoint.
 ///
 /// Writes run one at a time on one read-write connection. A store in a file in
-/// write-ahead-log mode also opens [`READ_CONNECTIONS`] read-only connections, and calls that
-/// only read run on them, so they neither wait for a write nor hold one up. Each read call
-/// sees every write committed before it started. Such a store also commits the writes that
-/// queue for the connection in groups, one commit for several writes (see [`writer`]). A
-/// store in memory, or one whose file could not switch to write-ahead logging, runs reads on
-/// the one connection too, and commits each write on its own.
+/// write-ahead-log mode also opens `READ_CONNECTIONS` (4) read-only connections, and calls
+/// that only read run on them, so they neither wait for a write nor hold one up. Each read
+/// call reads every write committed before it started. Such a store also commits the writes
+/// that queue for the connection in groups, one commit for several writes, and runs
+/// full-text searches one at a time on a connection of their own. A store in memory, or one
+/// whose file could not switch to write-ahead logging, runs reads on the one connection too,
+/// and commits each write on its own.
 pub struct SqliteStore {
     writer: Writer,
     readers: Option<ReaderPool>,
@@ -58,11 +60,12 @@ pub struct SqliteStore {
     /// when `readers` is.
     ///
     /// A search ranks every match, so a common word costs time and memory in proportion to
-    /// the store's size. In `scripts/bench.sh` runs on a 2-vCPU virtual machine, one search for
-    /// a word in most evidence items of a store of 1 million nodes and 1 million evidence items
-    /// took 3.9 s with a warm cache and raised the server's peak resident memory from 8 MiB to
-    /// 48 MiB, and four at once on the pool raised it to 176 MiB. One connection bounds that
-    /// memory and leaves the pool to other reads. NOTE: a quick search waits behind a slow one.
+    /// the store's size. It was measured with curl against the release binary on a 2-vCPU
+    /// virtual machine, on a store generated with 1 million nodes and 1 million evidence items.
+    /// One search for a word in most evidence items took 3.9 s with a warm cache. It raised the
+    /// server's peak resident memory from 8 MiB to 48 MiB, and four at once on the pool raised
+    /// it to 176 MiB. One connection bounds that memory and leaves the pool to other reads.
+    /// NOTE: a quick search waits behind a slow one.
     searcher: Option<ConnectionThread>,
 }
 
@@ -139,8 +142,8 @@ impl SqliteStore {
 /// that made it returns, so it survives a crash or kill of the process. A power loss or an
 /// operating-system crash can lose the last commits before a checkpoint, though never the
 /// database's consistency. `FULL` would close that gap with one `fsync` per commit, which
-/// bounds the write rate by the disk's sync latency. NOTE: the store chose `NORMAL`, for the
-/// write rate; a deployment that must keep every acknowledged write through a power loss
+/// bounds the write rate by the disk's sync latency. NOTE: the store chose `NORMAL` for the
+/// write rate. A deployment that must keep every acknowledged write through a power loss
 /// needs `FULL`, or a disk whose cache survives power loss.
 fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     let mut wal = false;

@@ -141,11 +141,11 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
 /// A read-only connection owned by one thread, which runs the calls sent to it one at a time.
 ///
-/// SQLite allocates a query's working memory on the thread that runs it, and the C allocator
-/// keeps memory that a thread freed for that thread's later use. Calls that need much memory,
-/// such as searches for common words, therefore run on this one thread, so each reuses what
-/// the last one freed, instead of leaving a large free block on every thread of the blocking
-/// pool.
+/// SQLite allocates a query's working memory with `malloc` on the thread that runs it. glibc's
+/// allocator serves each thread from an arena of its own and keeps freed memory in that arena
+/// for later use. Calls that need much memory, such as searches for common words, therefore
+/// run on this one thread, so each reuses what the last one freed. On the blocking pool, each
+/// thread that ran one would keep a large free block.
 pub(super) struct ConnectionThread {
     jobs: mpsc::Sender<Job>,
 }
@@ -196,7 +196,7 @@ impl ConnectionThread {
     }
 }
 
-/// An error of the store's own machinery, reported as a storage error.
+/// Builds the error for a failure of the store's own machinery, reported as a storage error.
 fn internal_error(message: String) -> crate::Error {
     crate::Error::Storage(rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERNAL),
