@@ -130,8 +130,8 @@ fn parse_depth(depth: Option<&str>) -> Result<u32, ApiError> {
     }
 }
 
-/// The gap report takes no query parameters.
-/// `GET /trees/{tree_id}/gaps`: where the tree lacks evidence or follow-up.
+/// `GET /trees/{tree_id}/gaps`: where the tree lacks evidence or follow-up. The route takes
+/// no query parameters.
 ///
 /// The body is `{"opportunities_without_support": [...], "opportunities_only_contradicted":
 /// [...], "solutions_without_experiments": [...], "finished_experiments_without_result":
