@@ -1,4 +1,4 @@
-//! The API with the gate on: `/health` stays open, and nothing else answers without the token.
+//! The API with the gate on: `/health` stays open, and nothing else responds without the token.
 
 use serde_json::{Value, json};
 

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use crate::support::{ServerOptions, TestServer, create_tree};
 
-/// Writers that send node creations until the server stops answering.
+/// Writers that send node creations until the server stops responding.
 const WRITERS: usize = 4;
-/// The most writes one writer sends, so the test ends even if shutdown never comes.
+/// The maximum number of writes one writer sends, so the test ends even if shutdown never comes.
 const MAX_WRITES_PER_WRITER: usize = 400;
 /// How many writes are acknowledged before SIGTERM is sent.
 const WRITES_BEFORE_TERM: usize = 40;

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use derive_more::{Display, Error};
 use service_token_gate::{ConfigError as GateConfigError, GateConfig};
 
-/// The variable that holds the address to listen on.
+/// The variable that contains the address to listen on.
 pub const BIND_VAR: &str = "OST_LINKER_BIND";
-/// The variable that holds the SQLite database path.
+/// The variable that contains the SQLite database path.
 pub const DATABASE_VAR: &str = "OST_LINKER_DATABASE";
-/// The variable that holds the service token(s); `<VAR>_FILE` names a file instead.
+/// The variable that contains the service token(s); `<VAR>_FILE` names a file instead.
 pub const TOKEN_VAR: &str = "OST_LINKER_SERVICE_TOKEN";
-/// The variable that holds the maximum request body size in bytes.
+/// The variable that contains the maximum request body size in bytes.
 pub const MAX_BODY_VAR: &str = "OST_LINKER_MAX_BODY_BYTES";
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -46,7 +46,7 @@ pub enum ConfigError {
         variable: &'static str,
         /// The value as set.
         value: String,
-        /// What the variable expects.
+        /// The form the variable expects.
         fix: &'static str,
     },
     /// The service-token variables are invalid.

@@ -8,7 +8,7 @@ use ost_linker_core::{Error as DomainError, InvalidId};
 
 use crate::problem::Problem;
 
-/// Why a request failed.
+/// A failed request.
 ///
 /// The `ResponseError` impl maps each variant to a status, a stable code and a detail in one
 /// `match` with no wildcard, so the compiler checks that every domain error has a response.
@@ -97,7 +97,7 @@ pub enum ApiError {
     InvalidHeader {
         /// The header's name.
         header: &'static str,
-        /// What is wrong and the fix.
+        /// The fault and its fix.
         detail: String,
     },
 

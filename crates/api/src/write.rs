@@ -198,7 +198,7 @@ pub fn location_of(id: &str) -> Option<String> {
     Some(format!("/{collection}/{id}"))
 }
 
-/// Runs a create and answers 201 with `Location` and `ETag`, or replays the stored response
+/// Runs a create and responds 201 with `Location` and `ETag`, or replays the stored response
 /// when the request repeats an idempotency key with the same request.
 ///
 /// # Errors
@@ -224,7 +224,7 @@ where
             let body = serde_json::to_string(&created).unwrap_or_default();
             Ok(created_response(StatusCode::CREATED, body, false))
         }
-        // A concurrent request with the same key committed first: answer as its retry. The
+        // A concurrent request with the same key committed first, so respond as its retry. The
         // stored response is there unless the other request's transaction rolled back since.
         Err(ApiError::Domain(taken @ DomainError::IdempotencyKeyTaken { .. })) => {
             replay(store, &ctx).await?.ok_or(ApiError::Domain(taken))
@@ -254,13 +254,13 @@ async fn replay(
     Ok(Some(replayed_response(&stored)))
 }
 
-/// Answers with the stored status and the stored body, byte for byte.
+/// Returns a response with the stored status and the stored body, byte for byte.
 fn replayed_response(stored: &StoredResponse) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
     created_response(status, stored.body.clone(), true)
 }
 
-/// Answers with a JSON body, with `Location` and `ETag` taken from its `id` and `version`.
+/// Returns a response with a JSON body, with `Location` and `ETag` taken from its `id` and `version`.
 fn created_response(status: StatusCode, body: String, replayed: bool) -> HttpResponse {
     #[derive(serde::Deserialize)]
     struct Identity {

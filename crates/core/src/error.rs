@@ -8,7 +8,7 @@ use crate::model::{EvidenceKind, NodeKind};
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Why a request to the store failed.
+/// A failed request to the store.
 #[derive(Debug, Display, Error, From)]
 pub enum Error {
     /// A field's value breaks a field rule.
@@ -18,10 +18,10 @@ pub enum Error {
     /// An id in the input is malformed or of the wrong kind.
     #[display("{source}")]
     InvalidId {
-        /// The JSON pointer of the field that holds the id.
+        /// The JSON pointer of the field that contains the id.
         #[error(not(source))]
         field: &'static str,
-        /// What is wrong with the id.
+        /// The fault in the id.
         source: InvalidId,
     },
 
@@ -49,7 +49,7 @@ pub enum Error {
     /// An id in the input names an entity that does not exist.
     #[display("{entity} `{id}` was not found")]
     UnknownReference {
-        /// The JSON pointer of the field that holds the id.
+        /// The JSON pointer of the field that contains the id.
         #[error(not(source))]
         field: &'static str,
         /// The kind of entity, such as `node`.
@@ -267,7 +267,7 @@ pub enum Error {
     SchemaTooNew {
         /// The version recorded in the database.
         found: i64,
-        /// The newest version this build knows.
+        /// The newest version this build supports.
         supported: i64,
     },
 

@@ -25,7 +25,7 @@ use crate::id::{EvidenceId, LinkId, NodeId, TreeId};
 use crate::model::{EvidenceKind, ExperimentStatus, NodeKind};
 use crate::sqlite::SqliteStore;
 
-/// What to generate.
+/// The size and seed of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenerateSpec {
     /// How many nodes to write in all, outcomes included; trees are added until it is reached.
@@ -36,7 +36,7 @@ pub struct GenerateSpec {
     pub seed: u64,
 }
 
-/// What a run wrote.
+/// The counts of rows a run wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GenerateReport {
     /// Trees written.

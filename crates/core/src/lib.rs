@@ -3,7 +3,7 @@
 //! A tree has one desired outcome at its root. Opportunities stand under the outcome or under
 //! other opportunities, solutions under opportunities, and experiments (assumption tests)
 //! under solutions. This crate enforces those rules and the field rules, and stores trees in
-//! SQLite behind the [`Store`] trait. It knows nothing of HTTP: the API crate maps its
+//! SQLite behind the [`Store`] trait. It has no HTTP code, because the API crate maps its
 //! [`Error`] to responses.
 //!
 //! # Layout

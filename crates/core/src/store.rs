@@ -36,7 +36,7 @@ impl<T: TreeStore + EvidenceStore + ViewStore + TransferStore + 'static> Store f
 
 /// Trees, their nodes, their history, and stored idempotent responses.
 pub trait TreeStore: Send + Sync {
-    /// Checks that the database answers.
+    /// Checks that the database responds.
     ///
     /// # Errors
     ///

@@ -1,66 +1,16 @@
 //! The SQLite store against the domain rules, in memory and on a file.
 
+mod common;
+
+use common::{CTX, add, chain, new_tree};
 use ost_linker_core::sqlite::SCHEMA_VERSION;
 use ost_linker_core::{
     DeleteMode, Error, FieldError, NewNode, NewTree, Node, NodeId, NodeKind, NodePatch,
-    PageRequest, SqliteStore, TreeId, TreePatch, TreeStore, TreeWithRoot, WriteContext,
+    PageRequest, SqliteStore, TreeId, TreePatch, TreeStore,
 };
-
-const CTX: &WriteContext = &WriteContext {
-    actor: None,
-    idempotency: None,
-};
-
-fn new_tree(title: &str) -> NewTree {
-    NewTree {
-        title: title.into(),
-        description: "Trial accounts that still pay after 90 days".into(),
-        outcome_title: "Raise 90-day trial retention from 18% to 26%".into(),
-        outcome_description: String::new(),
-    }
-}
-
-fn add(store: &SqliteStore, parent: &Node, kind: NodeKind, title: &str) -> Node {
-    store
-        .create_node(CTX, parent.tree_id, NewNode::new(parent.id, kind, title))
-        .unwrap_or_else(|err| panic!("adding {kind} {title:?}: {err}"))
-}
 
 fn try_add(store: &SqliteStore, parent: &Node, kind: NodeKind) -> Result<Node, Error> {
     store.create_node(CTX, parent.tree_id, NewNode::new(parent.id, kind, "x"))
-}
-
-/// A tree with an outcome, one opportunity, one solution and one experiment.
-struct Chain {
-    tree: TreeWithRoot,
-    opportunity: Node,
-    solution: Node,
-    experiment: Node,
-}
-
-fn chain(store: &SqliteStore) -> Chain {
-    let tree = store
-        .create_tree(CTX, new_tree("Trial retention"))
-        .expect("create tree");
-    let opportunity = add(
-        store,
-        &tree.root,
-        NodeKind::Opportunity,
-        "Setup takes too long",
-    );
-    let solution = add(
-        store,
-        &opportunity,
-        NodeKind::Solution,
-        "Spreadsheet import",
-    );
-    let experiment = add(store, &solution, NodeKind::Experiment, "Fake door");
-    Chain {
-        tree,
-        opportunity,
-        solution,
-        experiment,
-    }
 }
 
 #[test]
@@ -85,7 +35,7 @@ fn tree_is_created_with_outcome_root() {
 #[test]
 fn parent_rules_allow_each_kind_under_its_parents() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let chain = chain(&store);
+    let chain = chain(&store, "Trial retention");
 
     let nested = add(
         &store,
@@ -101,7 +51,7 @@ fn parent_rules_allow_each_kind_under_its_parents() {
 #[test]
 fn parent_rules_reject_wrong_kinds() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let chain = chain(&store);
+    let chain = chain(&store, "Trial retention");
     let root = &chain.tree.root;
 
     // (parent, child kind, parent kind)
@@ -142,7 +92,7 @@ fn parent_rules_reject_wrong_kinds() {
 #[test]
 fn outcome_cannot_be_created_as_node() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let chain = chain(&store);
+    let chain = chain(&store, "Trial retention");
 
     let err = try_add(&store, &chain.opportunity, NodeKind::Outcome).expect_err("accepted");
 
@@ -152,7 +102,7 @@ fn outcome_cannot_be_created_as_node() {
 #[test]
 fn parent_from_other_tree_is_rejected() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let first = chain(&store);
+    let first = chain(&store, "Trial retention");
     let second = store.create_tree(CTX, new_tree("Other")).expect("create");
 
     let err = store
@@ -284,7 +234,7 @@ fn siblings_get_dense_positions_in_depth_first_listing() {
 #[test]
 fn node_with_children_needs_subtree_delete() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let chain = chain(&store);
+    let chain = chain(&store, "Trial retention");
 
     let refused = store
         .delete_node(CTX, chain.opportunity.id, DeleteMode::LeafOnly, None)
@@ -337,7 +287,7 @@ fn root_outcome_cannot_be_deleted_alone() {
 #[test]
 fn tree_delete_removes_its_nodes() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let chain = chain(&store);
+    let chain = chain(&store, "Trial retention");
 
     store
         .delete_tree(CTX, chain.tree.tree.id, None)
@@ -360,7 +310,7 @@ fn tree_delete_removes_its_nodes() {
 #[test]
 fn updates_change_only_given_fields() {
     let store = SqliteStore::open_in_memory().expect("open");
-    let chain = chain(&store);
+    let chain = chain(&store, "Trial retention");
 
     let tree = store
         .update_tree(
@@ -451,7 +401,7 @@ fn file_store_persists_across_reopen() {
     let path = dir.path().join("ost.db");
     let chain = {
         let store = SqliteStore::open(&path).expect("open");
-        chain(&store)
+        chain(&store, "Trial retention")
     };
 
     let reopened = SqliteStore::open(&path).expect("reopen");

@@ -1,4 +1,4 @@
-//! `GET` and `HEAD /health`: whether the service and its database answer.
+//! `GET` and `HEAD /health`: whether the service and its database respond.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use ost_linker_core::Store;
 use super::{blocking, with_allow};
 use crate::problem::Problem;
 
-/// The health route, registered outside the gate: it answers only `GET` and `HEAD`, and any
+/// The health route, registered outside the gate. It matches only `GET` and `HEAD`, and any
 /// other method falls through to the gated scope.
 pub(super) fn open_routes() -> Resource {
     web::resource("/health")

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::write::etag;
 
-/// What every worker's application shares.
+/// The state every worker's application shares.
 #[derive(Clone)]
 pub struct AppState {
     /// The store behind every route.
@@ -64,7 +64,7 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     })
 }
 
-/// Gives a resource a fallback that answers 405 with `Allow` for methods it has no route for.
+/// Gives a resource a fallback that responds 405 with `Allow` for methods it has no route for.
 fn with_allow(resource: Resource, allow: &'static str) -> impl HttpServiceFactory {
     resource.default_service(web::to(move |req: HttpRequest| async move {
         Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
@@ -94,12 +94,12 @@ struct Items<T> {
     items: Vec<T>,
 }
 
-/// Answers 200 with the items of an unpaginated listing.
+/// Returns a 200 response with the items of an unpaginated listing.
 fn items<T: serde::Serialize>(items: Vec<T>) -> HttpResponse {
     HttpResponse::Ok().json(Items { items })
 }
 
-/// Answers 200 with an entity's JSON and its version as the `ETag`.
+/// Returns a 200 response with an entity's JSON and its version as the `ETag`.
 fn with_etag<T: serde::Serialize>(entity: &T, version: u64) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((actix_web::http::header::ETAG, etag(version)))

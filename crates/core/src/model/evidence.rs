@@ -1,11 +1,11 @@
-//! Evidence: what customers said, wrote and did, kept apart from any one tree.
+//! Evidence: records of what customers told, wrote and did, kept apart from any one tree.
 
 use derive_more::Display;
 use serde::{Deserialize, Serialize};
 
 use crate::id::EvidenceId;
 
-/// What an evidence item records.
+/// The kind of record an evidence item is.
 #[derive(Debug, Display, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
@@ -55,7 +55,7 @@ impl EvidenceKind {
     }
 }
 
-/// Where an evidence item came from; every field is optional.
+/// The origin of an evidence item. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
@@ -101,17 +101,17 @@ pub struct Metric {
 pub struct Evidence {
     /// The item's id.
     pub id: EvidenceId,
-    /// What it records.
+    /// The kind of record.
     pub kind: EvidenceKind,
     /// A short title, 1 to 200 characters.
     pub title: String,
     /// The full text, at most 50,000 characters.
     pub content: String,
-    /// Where it came from.
+    /// The origin.
     pub source: Source,
-    /// When it was said, written or measured, RFC 3339 UTC.
+    /// The time it was spoken, written or measured, RFC 3339 UTC.
     pub occurred_at: Option<String>,
-    /// Who it is about.
+    /// The customer it is about.
     pub customer: Option<Customer>,
     /// Short lowercase labels, sorted, without repeats.
     pub tags: Vec<String>,
@@ -129,17 +129,17 @@ pub struct Evidence {
 /// The fields of a new evidence item, before validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvidence {
-    /// What it records.
+    /// The kind of record.
     pub kind: EvidenceKind,
     /// A short title.
     pub title: String,
     /// The full text.
     pub content: String,
-    /// Where it came from.
+    /// The origin.
     pub source: Source,
     /// When it happened, RFC 3339 with any offset.
     pub occurred_at: Option<String>,
-    /// Who it is about.
+    /// The customer it is about.
     pub customer: Option<Customer>,
     /// Labels.
     pub tags: Vec<String>,
@@ -194,7 +194,7 @@ pub struct EvidenceFilter {
 pub struct EvidenceSummary {
     /// The item's id.
     pub id: EvidenceId,
-    /// What it records.
+    /// The kind of record.
     pub kind: EvidenceKind,
     /// Its title.
     pub title: String,

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::id::TreeId;
 
-/// What a history entry records.
+/// The kind of change a history entry records.
 #[derive(Debug, Display, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HistoryAction {
@@ -60,7 +60,7 @@ pub struct HistoryEntry {
     pub entity_type: String,
     /// The entity's id.
     pub entity_id: String,
-    /// Who the caller acted for, when it said.
+    /// The person the caller acted for, when the caller named one.
     pub actor: Option<String>,
     /// The fields that changed, as they were; `null` on create.
     pub before: Option<Value>,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::id::{EvidenceId, LinkId, NodeId, TreeId};
 use crate::model::{EvidenceSummary, NodeKind};
 
-/// How an evidence item bears on a node.
+/// The bearing of an evidence item on a node.
 #[derive(Debug, Display, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
@@ -44,11 +44,11 @@ pub struct Link {
     pub node_id: NodeId,
     /// The evidence item.
     pub evidence_id: EvidenceId,
-    /// How the evidence bears on the node.
+    /// The bearing of the evidence on the node.
     pub relation: Relation,
-    /// How strongly, 1 to 5, when the caller judged it.
+    /// The strength, 1 to 5, when the caller judged it.
     pub strength: Option<u8>,
-    /// Why the link was made, at most 1,000 characters.
+    /// The reason for the link, at most 1,000 characters.
     pub note: String,
     /// Counts the changes to the link, starting at 1; sent as the `ETag`.
     pub version: u64,
@@ -63,9 +63,9 @@ pub struct Link {
 pub struct NewLink {
     /// The evidence item to link.
     pub evidence_id: EvidenceId,
-    /// How it bears on the node.
+    /// The bearing on the node.
     pub relation: Relation,
-    /// How strongly, 1 to 5; checked by the store.
+    /// The strength, 1 to 5, checked by the store.
     pub strength: Option<i64>,
     /// Why.
     pub note: String,
@@ -104,7 +104,7 @@ pub struct NodeLink {
 pub struct NodeSummary {
     /// The node's id.
     pub id: NodeId,
-    /// What it is.
+    /// The node's kind.
     pub kind: NodeKind,
     /// Its title.
     pub title: String,

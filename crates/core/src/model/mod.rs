@@ -39,7 +39,7 @@ impl<T> Page<T> {
     }
 }
 
-/// Who makes a write, and how a retried request is recognised.
+/// The author of a write, and the key that recognises a retried request.
 #[derive(Debug, Clone, Default)]
 pub struct WriteContext {
     /// The person the caller acts for, recorded in the tree's history.

@@ -96,7 +96,7 @@ pub struct Node {
     pub tree_id: TreeId,
     /// The parent node; `None` only for the root outcome.
     pub parent_id: Option<NodeId>,
-    /// What the node is.
+    /// The node's kind.
     pub kind: NodeKind,
     /// The node's title, trimmed, 1 to 200 characters.
     pub title: String,
@@ -106,7 +106,7 @@ pub struct Node {
     pub position: u32,
     /// The state of an experiment; `None` for every other kind.
     pub status: Option<ExperimentStatus>,
-    /// What an experiment showed, at most 10,000 characters; always `None` for other kinds.
+    /// The outcome of an experiment, at most 10,000 characters. Always `None` for other kinds.
     pub result: Option<String>,
     /// Counts the changes to the node, starting at 1; sent as the `ETag`.
     pub version: u64,
@@ -228,13 +228,13 @@ pub struct TreePatch {
 pub struct NewNode {
     /// The node to place the new node under, in the same tree.
     pub parent_id: NodeId,
-    /// What the new node is.
+    /// The new node's kind.
     pub kind: NodeKind,
     /// The node's title.
     pub title: String,
     /// The node's description.
     pub description: String,
-    /// Where among its siblings to insert it; `None` appends it after the last.
+    /// The place among its siblings to insert it. `None` appends it after the last.
     pub position: Option<u32>,
     /// An experiment's state; experiments default to [`ExperimentStatus::Planned`].
     pub status: Option<ExperimentStatus>,
@@ -286,7 +286,7 @@ impl NodePatch {
     }
 }
 
-/// What to do with the descendants of a node that is deleted.
+/// The treatment of the descendants of a deleted node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteMode {
     /// Delete only a node without children; a node with children is an error.

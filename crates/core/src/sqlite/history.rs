@@ -23,7 +23,7 @@ pub(super) const LIST_SQL: &str =
      LIMIT ?3";
 pub(super) const EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM history WHERE tree_id = ?1)";
 
-/// Fields that change with every write and so say nothing about what changed.
+/// Fields that change with every write so they show nothing about what changed.
 const BOOKKEEPING_FIELDS: [&str; 2] = ["version", "updated_at"];
 
 /// One change to append to a tree's history.
@@ -37,7 +37,7 @@ pub(super) struct Change {
 }
 
 impl Change {
-    /// A created entity, recorded whole.
+    /// Records a created entity whole.
     pub fn created(
         tree_id: TreeId,
         entity_type: &'static str,
@@ -54,7 +54,7 @@ impl Change {
         )
     }
 
-    /// A deleted entity, recorded whole.
+    /// Records a deleted entity whole.
     pub fn deleted(
         tree_id: TreeId,
         entity_type: &'static str,
@@ -71,7 +71,7 @@ impl Change {
         )
     }
 
-    /// A changed entity, recorded as the fields that differ.
+    /// Records a changed entity as the fields that differ.
     pub fn changed(
         tree_id: TreeId,
         action: HistoryAction,
