@@ -11,7 +11,7 @@ use actix_web::{
     Error, HttpRequest, HttpResponse,
     body::EitherBody,
     dev::{Service, ServiceRequest, ServiceResponse, Transform},
-    http::header::{HeaderName, HeaderValue},
+    http::header::HeaderName,
 };
 use log::{info, warn};
 
@@ -19,7 +19,7 @@ use crate::{
     config::{ConfigError, GateConfig, TokenSource},
     log_limit::{self, LogLimiter},
     middleware::{ServiceTokenMiddleware, check_value},
-    rejection::Rejection,
+    rejection::{Rejection, RejectionTemplate},
     token::{RECOMMENDED_MIN_TOKEN_LEN, TokenDigest, TokenFingerprint},
 };
 
@@ -65,9 +65,8 @@ pub(crate) struct Settings {
     /// Digests of the accepted tokens. Empty when the gate is disabled.
     pub(crate) tokens: Arc<[TokenDigest]>,
     pub(crate) header_name: HeaderName,
-    /// Header name as the caller spelled it, for messages.
-    pub(crate) header_label: Arc<str>,
-    pub(crate) www_authenticate: HeaderValue,
+    /// Header name as the caller spelled it, the challenge and the default bodies.
+    pub(crate) rejection: Arc<RejectionTemplate>,
     pub(crate) rejection_handler: Option<RejectionHandler>,
     pub(crate) log_limiter: Arc<LogLimiter>,
 }
@@ -86,8 +85,10 @@ impl ServiceTokenGate {
         let settings = Settings {
             tokens,
             header_name: HeaderName::from_static("x-service-token"),
-            header_label: Arc::from(DEFAULT_HEADER_NAME),
-            www_authenticate: HeaderValue::from_static("ServiceToken header=\"X-Service-Token\""),
+            rejection: Arc::new(
+                RejectionTemplate::new(DEFAULT_HEADER_NAME)
+                    .expect("the default header name fits in a header value"),
+            ),
             rejection_handler: None,
             log_limiter: Arc::new(LogLimiter::new(
                 log_limit::DEFAULT_MAX_LINES,
@@ -123,14 +124,11 @@ impl ServiceTokenGate {
             name: name.to_owned(),
         };
         let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
-        // A valid header name contains only token characters, so it fits in a quoted string.
-        let www_authenticate = HeaderValue::from_str(&format!("ServiceToken header=\"{name}\""))
-            .map_err(|_| invalid())?;
+        let rejection = RejectionTemplate::new(name).ok_or_else(invalid)?;
 
         let settings = Arc::make_mut(&mut self.settings);
         settings.header_name = header_name;
-        settings.header_label = Arc::from(name);
-        settings.www_authenticate = www_authenticate;
+        settings.rejection = Arc::new(rejection);
         Ok(self)
     }
 
@@ -220,7 +218,7 @@ impl fmt::Debug for ServiceTokenGate {
         f.debug_struct("ServiceTokenGate")
             .field("enabled", &self.is_enabled())
             .field("fingerprints", &self.fingerprints())
-            .field("header_name", &self.settings.header_label)
+            .field("header_name", &self.settings.rejection.header_label())
             .field(
                 "custom_rejection_handler",
                 &self.settings.rejection_handler.is_some(),

@@ -29,7 +29,7 @@ impl<S> fmt::Debug for ServiceTokenMiddleware<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServiceTokenMiddleware")
             .field("enabled", &self.settings.is_enabled())
-            .field("header_name", &self.settings.header_label)
+            .field("header_name", &self.settings.rejection.header_label())
             .finish_non_exhaustive()
     }
 }
@@ -86,11 +86,7 @@ where
         req: ServiceRequest,
         reason: RejectionReason,
     ) -> LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, Error>> {
-        let rejection = Rejection::new(
-            reason,
-            Arc::clone(&self.settings.header_label),
-            self.settings.www_authenticate.clone(),
-        );
+        let rejection = Rejection::new(reason, Arc::clone(&self.settings.rejection));
         log_rejection(&self.settings, &req, &rejection);
 
         let (request, _payload) = req.into_parts();

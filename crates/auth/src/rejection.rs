@@ -8,6 +8,7 @@ use actix_web::{
         StatusCode,
         header::{self, HeaderValue},
     },
+    web::Bytes,
 };
 
 /// Content type of the default rejection body, from RFC 9457.
@@ -19,6 +20,7 @@ const PROBLEM_JSON: &str = "application/problem+json";
 /// It never includes the presented value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(usize)]
 pub enum RejectionReason {
     /// The request has no token header.
     Missing,
@@ -34,6 +36,15 @@ pub enum RejectionReason {
 }
 
 impl RejectionReason {
+    /// Every reason, in the order of the variants' discriminants.
+    const ALL: [Self; 5] = [
+        Self::Missing,
+        Self::Duplicated,
+        Self::Empty,
+        Self::NotVisibleAscii,
+        Self::Mismatch,
+    ];
+
     /// Returns the stable error code: `missing_service_token` for [`Missing`](Self::Missing)
     /// and `invalid_service_token` for every other reason.
     pub fn code(self) -> &'static str {
@@ -66,21 +77,12 @@ impl fmt::Display for RejectionReason {
 #[derive(Clone, Debug)]
 pub struct Rejection {
     reason: RejectionReason,
-    header_label: Arc<str>,
-    www_authenticate: HeaderValue,
+    template: Arc<RejectionTemplate>,
 }
 
 impl Rejection {
-    pub(crate) fn new(
-        reason: RejectionReason,
-        header_label: Arc<str>,
-        www_authenticate: HeaderValue,
-    ) -> Self {
-        Self {
-            reason,
-            header_label,
-            www_authenticate,
-        }
+    pub(crate) fn new(reason: RejectionReason, template: Arc<RejectionTemplate>) -> Self {
+        Self { reason, template }
     }
 
     /// Returns why the request was rejected.
@@ -101,74 +103,120 @@ impl Rejection {
     /// Returns the token header name as the gate was configured with it, such as
     /// `X-Service-Token`.
     pub fn header_name(&self) -> &str {
-        &self.header_label
+        &self.template.header_label
     }
 
     /// Returns the `WWW-Authenticate` value of the default response, such as
     /// `ServiceToken header="X-Service-Token"`.
     pub fn www_authenticate(&self) -> &HeaderValue {
-        &self.www_authenticate
+        &self.template.www_authenticate
     }
 
     /// Returns two sentences for the client: what was wrong and how to fix it. Both name the
     /// header.
     pub fn detail(&self) -> String {
-        let header = &self.header_label;
-        match self.reason {
-            RejectionReason::Missing => format!(
-                "The request has no {header} header. Send the service token in the {header} \
-                 header."
-            ),
-            RejectionReason::Duplicated => format!(
-                "The request has more than one {header} header. Send the service token in \
-                 exactly one {header} header."
-            ),
-            RejectionReason::Empty => format!(
-                "The {header} header is empty. Send the service token in the {header} header."
-            ),
-            RejectionReason::NotVisibleAscii => format!(
-                "The {header} header contains characters other than visible ASCII. Send the \
-                 service token in the {header} header without spaces or other characters."
-            ),
-            RejectionReason::Mismatch => format!(
-                "The {header} header does not contain a valid service token. Send a current \
-                 service token in the {header} header."
-            ),
-        }
+        detail(self.reason, &self.template.header_label)
     }
 
     /// Builds the default response: status 401, a `WWW-Authenticate` header and an RFC 9457
     /// problem details body with the members `type`, `title`, `status`, `detail` and `code`.
+    ///
+    /// The body was rendered when the gate was configured, so a rejection copies no text.
     pub fn problem_response(&self) -> HttpResponse {
-        /// The body, with members in the order RFC 9457 lists them.
-        #[derive(serde::Serialize)]
-        struct ProblemBody<'a> {
-            #[serde(rename = "type")]
-            kind: &'static str,
-            title: &'static str,
-            status: u16,
-            detail: String,
-            code: &'a str,
-        }
-
-        let status = self.status();
-        let body = ProblemBody {
-            kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Unauthorized"),
-            status: status.as_u16(),
-            detail: self.detail(),
-            code: self.code(),
-        };
-
-        HttpResponse::build(status)
-            .content_type(PROBLEM_JSON)
-            .insert_header((header::WWW_AUTHENTICATE, self.www_authenticate.clone()))
-            .body(serde_json::to_string(&body).unwrap_or_default())
+        HttpResponse::build(self.status())
+            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
+            .insert_header((
+                header::WWW_AUTHENTICATE,
+                self.template.www_authenticate.clone(),
+            ))
+            .body(self.template.bodies[self.reason as usize].clone())
+    }
+}
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} header {}", self.template.header_label, self.reason)
     }
 }
 
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} header {}", self.header_label, self.reason)
+/// What every rejection of one gate shares: the header name as configured, the
+/// `WWW-Authenticate` challenge, and the default body of each reason, rendered once.
+#[derive(Debug)]
+pub(crate) struct RejectionTemplate {
+    header_label: Box<str>,
+    www_authenticate: HeaderValue,
+    bodies: [Bytes; RejectionReason::ALL.len()],
+}
+
+impl RejectionTemplate {
+    /// Renders the template for the header `name`, spelled as the caller configured it.
+    ///
+    /// Returns `None` when `name` can't appear in a header value. A valid header name contains
+    /// only token characters, so it always can.
+    pub(crate) fn new(name: &str) -> Option<Self> {
+        let www_authenticate =
+            HeaderValue::from_str(&format!("ServiceToken header=\"{name}\"")).ok()?;
+        let bodies = RejectionReason::ALL.map(|reason| problem_body(reason, name));
+
+        Some(Self {
+            header_label: Box::from(name),
+            www_authenticate,
+            bodies,
+        })
+    }
+
+    /// Returns the header name as the caller spelled it.
+    pub(crate) fn header_label(&self) -> &str {
+        &self.header_label
+    }
+}
+
+/// Renders the problem details body of the default response for `reason`.
+fn problem_body(reason: RejectionReason, header: &str) -> Bytes {
+    /// The body, with members in the order RFC 9457 lists them.
+    #[derive(serde::Serialize)]
+    struct ProblemBody<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        title: &'static str,
+        status: u16,
+        detail: String,
+        code: &'a str,
+    }
+
+    let status = StatusCode::UNAUTHORIZED;
+    let body = ProblemBody {
+        kind: "about:blank",
+        title: status.canonical_reason().unwrap_or("Unauthorized"),
+        status: status.as_u16(),
+        detail: detail(reason, header),
+        code: reason.code(),
+    };
+
+    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// Returns two sentences for the client: what was wrong with the `header` header, and how
+/// to fix it.
+fn detail(reason: RejectionReason, header: &str) -> String {
+    match reason {
+        RejectionReason::Missing => format!(
+            "The request has no {header} header. Send the service token in the {header} \
+             header."
+        ),
+        RejectionReason::Duplicated => format!(
+            "The request has more than one {header} header. Send the service token in \
+             exactly one {header} header."
+        ),
+        RejectionReason::Empty => {
+            format!("The {header} header is empty. Send the service token in the {header} header.")
+        }
+        RejectionReason::NotVisibleAscii => format!(
+            "The {header} header contains characters other than visible ASCII. Send the \
+             service token in the {header} header without spaces or other characters."
+        ),
+        RejectionReason::Mismatch => format!(
+            "The {header} header does not contain a valid service token. Send a current \
+             service token in the {header} header."
+        ),
     }
 }
