@@ -121,7 +121,7 @@ impl Rejection {
     /// Builds the default response: status 401, a `WWW-Authenticate` header and an RFC 9457
     /// problem details body with the members `type`, `title`, `status`, `detail` and `code`.
     ///
-    /// The body was rendered when the gate was configured, so a rejection copies no text.
+    /// The gate renders the body when it is configured, so a rejection copies no text.
     pub fn problem_response(&self) -> HttpResponse {
         HttpResponse::build(self.status())
             .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
@@ -138,7 +138,7 @@ impl fmt::Display for Rejection {
     }
 }
 
-/// What every rejection of one gate shares: the header name as configured, the
+/// Parts that every rejection of one gate shares: the header name as configured, the
 /// `WWW-Authenticate` challenge, and the default body of each reason, rendered once.
 #[derive(Debug)]
 pub(crate) struct RejectionTemplate {
