@@ -515,9 +515,10 @@ fn search_items_have_documented_fields() {
 
     assert_eq!(
         body.as_object().map(|object| object.len()),
-        Some(1),
+        Some(2),
         "{body}"
     );
+    assert_eq!(body["all_matches_ranked"], true);
     let item = &body["items"][0];
     assert_eq!(item["type"], "node");
     assert_eq!(item["id"], json!(fixture.fake_door));

@@ -17,7 +17,7 @@ use crate::model::{
     LinkPatch, NewEvidence, NewLink, NewNode, NewTree, Node, NodeLink, NodePatch, Page,
     StoredResponse, Tree, TreePatch, TreeWithRoot, WriteContext,
 };
-use crate::model::{Gaps, Outline, OutlineRequest, SearchHit, SearchQuery};
+use crate::model::{Gaps, Outline, OutlineRequest, SearchQuery, SearchResults};
 use crate::model::{ImportCheck, ImportedTree, TreeDocument};
 
 /// A request for one page of a keyset-paginated listing.
@@ -299,15 +299,26 @@ pub trait ViewStore: Send + Sync {
     /// Returns [`crate::Error::NotFound`] when there is no such tree.
     fn gaps(&self, tree_id: TreeId) -> Result<Gaps>;
 
+    /// Returns the revision of a tree: the sequence number of its last history entry, or
+    /// `None` when it has none, as for a generated tree or a missing one.
+    ///
+    /// Every write that changes the tree's outline or gaps appends to its history, since
+    /// each change to its title, its nodes or their links does. So an outline read while the
+    /// revision was R is still current while the revision is R.
+    fn tree_revision(&self, tree_id: TreeId) -> Result<Option<i64>>;
+
     /// Searches node titles, descriptions and experiment results, and evidence titles,
     /// contents and tags, best match first.
+    ///
+    /// It ranks at most the [`crate::model::SEARCH_RANKED_MATCHES`] newest matches, and says
+    /// in [`SearchResults::all_matches_ranked`] whether there were more.
     ///
     /// # Errors
     ///
     /// Returns [`crate::Error::InvalidSearchQuery`] for text that is empty after trimming or
     /// longer than [`crate::model::SEARCH_TEXT_MAX_CHARS`], and [`crate::Error::NotFound`]
     /// when `query.tree_id` names a missing tree.
-    fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>>;
+    fn search(&self, query: &SearchQuery) -> Result<SearchResults>;
 }
 
 /// Whole trees as portable documents: export, and import as a new tree.

@@ -37,23 +37,30 @@ fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
 }
 
 /// The names that a `SCAN` may name without reading a table that grows with the data: the
-/// recursive common table expressions of the node walks, and the schema table, which has one
-/// row per table, index and trigger.
-const SMALL_SCANS: [&str; 3] = ["walk", "subtree", "sqlite_master"];
+/// recursive common table expressions of the node walks, the schema table, which has one
+/// row per table, index and trigger, and `json_each` over a bound JSON array.
+const SMALL_SCANS: [&str; 4] = ["walk", "subtree", "sqlite_master", "json_each"];
 
 /// Returns why a plan line reads a whole table or index, or `None` when it does not.
 ///
 /// `SCAN t` reads every row of `t`, and `SCAN t USING [COVERING] INDEX i` every entry of
 /// `i`. Allowed are the names in [`SMALL_SCANS`], `SCAN CONSTANT ROW` (a `SELECT` without a
-/// table), and a `SCAN` of the FTS5 table with a `MATCH` constraint
-/// (`VIRTUAL TABLE INDEX 0:M…`), which reads only the matching entries of the full-text index.
+/// table), and a `SCAN` of the FTS5 table with a `MATCH` constraint (an `M` in the index
+/// string after `VIRTUAL TABLE INDEX n:`), which reads only the matching entries of the
+/// full-text index.
 fn full_scan(line: &str) -> Option<String> {
     let rest = line.trim().strip_prefix("SCAN ")?;
     let name = rest.split_whitespace().next().unwrap_or_default();
     if SMALL_SCANS.contains(&name) || rest == "CONSTANT ROW" {
         return None;
     }
-    if name == "search_index" && rest.contains("VIRTUAL TABLE INDEX 0:M") {
+    let fts5_index = rest
+        .split_once("VIRTUAL TABLE INDEX ")
+        .map(|(_, index)| index);
+    let fts5_match = fts5_index
+        .and_then(|index| index.split_once(':'))
+        .is_some_and(|(_, constraints)| constraints.contains('M'));
+    if name == "search_index" && fts5_match {
         return None;
     }
 

@@ -7,9 +7,9 @@ use ost_linker_core::store::ViewStore;
 use ost_linker_core::{
     Customer, Error, EvidenceId, EvidenceKind, EvidencePatch, EvidenceStore, ExperimentStatus,
     Metric, NewEvidence, NewLink, NewNode, NewTree, Node, NodeId, NodeKind, NodePatch,
-    OUTLINE_MAX_DEPTH, OutlineNode, OutlineRequest, Relation, SEARCH_TEXT_MAX_CHARS, SearchEntity,
-    SearchHit, SearchKind, SearchQuery, Source, SqliteStore, TreeId, TreeStore, TreeWithRoot,
-    WriteContext,
+    OUTLINE_MAX_DEPTH, OutlineNode, OutlineRequest, Relation, SEARCH_RANKED_MATCHES,
+    SEARCH_TEXT_MAX_CHARS, SearchEntity, SearchHit, SearchKind, SearchQuery, Source, SqliteStore,
+    TreeId, TreePatch, TreeStore, TreeWithRoot, WriteContext,
 };
 use serde_json::Value;
 
@@ -94,6 +94,7 @@ fn search(store: &SqliteStore, text: &str) -> Vec<SearchHit> {
     store
         .search(&SearchQuery::new(text))
         .unwrap_or_else(|err| panic!("searching {text:?}: {err}"))
+        .items
 }
 
 fn hit_ids(hits: &[SearchHit]) -> Vec<String> {
@@ -995,7 +996,7 @@ fn search_filters_by_type_and_kind() {
             limit: 50,
             ..SearchQuery::new("availability")
         };
-        sample.store.search(&query).expect("search")
+        sample.store.search(&query).expect("search").items
     };
 
     let all = by(None, None);
@@ -1048,7 +1049,7 @@ fn search_filters_by_tree() {
         tree_id: Some(first.tree.tree.id),
         ..SearchQuery::new("spreadsheet")
     };
-    let hits = store.search(&query).expect("search");
+    let hits = store.search(&query).expect("search").items;
     let everywhere = search(&store, "spreadsheet");
 
     let ids = hit_ids(&hits);
@@ -1084,7 +1085,7 @@ fn search_applies_limit() {
             limit,
             ..SearchQuery::new("the")
         };
-        sample.store.search(&query).expect("search").len()
+        sample.store.search(&query).expect("search").items.len()
     };
 
     assert_eq!(with_limit(1), 1);
@@ -1093,6 +1094,55 @@ fn search_applies_limit() {
     // Values outside 1 to 50 are clamped.
     assert_eq!(with_limit(0), 1);
     assert_eq!(with_limit(500), 50);
+}
+
+/// Adds `count` opportunities titled `quokka 0`, `quokka 1` and so on, oldest first. The
+/// titles have the same length, so every match gets the same bm25 score.
+fn quokkas(store: &SqliteStore, count: u32) {
+    let tree = tree(store, "Ranking bound");
+    for index in 0..count {
+        add(
+            store,
+            &tree.root,
+            NodeKind::Opportunity,
+            &format!("quokka {index:04}"),
+        );
+    }
+}
+
+fn quokka_titles(store: &SqliteStore) -> (Vec<String>, bool) {
+    let results = store.search(&SearchQuery::new("quokka")).expect("search");
+    let titles = results.items.into_iter().map(|hit| hit.title).collect();
+
+    (titles, results.all_matches_ranked)
+}
+
+#[test]
+fn search_ranks_every_match_up_to_bound() {
+    let store = open();
+    quokkas(&store, SEARCH_RANKED_MATCHES);
+
+    let (titles, all_ranked) = quokka_titles(&store);
+
+    assert!(all_ranked);
+    assert_eq!(titles.len(), 20);
+    // Equal scores keep the older match first.
+    assert_eq!(titles[0], "quokka 0000");
+    assert_eq!(titles[19], "quokka 0019");
+}
+
+#[test]
+fn search_past_bound_ranks_newest() {
+    let store = open();
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+
+    let (titles, all_ranked) = quokka_titles(&store);
+
+    assert!(!all_ranked);
+    assert_eq!(titles.len(), 20);
+    // The oldest match is not among the newest SEARCH_RANKED_MATCHES, so it is not ranked.
+    assert_eq!(titles[0], "quokka 0001");
+    assert!(!titles.contains(&"quokka 0000".to_owned()), "{titles:?}");
 }
 
 #[test]
@@ -1122,7 +1172,8 @@ fn search_treats_syntax_as_words() {
         let hits = sample
             .store
             .search(&SearchQuery::new(text))
-            .unwrap_or_else(|err| panic!("{text:?} failed: {err}"));
+            .unwrap_or_else(|err| panic!("{text:?} failed: {err}"))
+            .items;
 
         if let Some(count) = expected {
             assert_eq!(hits.len(), count, "{text:?}: {hits:?}");
@@ -1203,7 +1254,8 @@ fn search_accepts_long_text_at_limit() {
         let hits = sample
             .store
             .search(&SearchQuery::new(text.clone()))
-            .unwrap_or_else(|err| panic!("{} characters failed: {err}", text.chars().count()));
+            .unwrap_or_else(|err| panic!("{} characters failed: {err}", text.chars().count()))
+            .items;
 
         assert!(hits.is_empty(), "{hits:?}");
     }
@@ -1380,4 +1432,62 @@ fn index_rows_match_entities_after_cascades() {
         ),
         entities
     );
+}
+
+fn revision(store: &SqliteStore, tree_id: TreeId) -> Option<i64> {
+    store.tree_revision(tree_id).expect("tree revision")
+}
+
+#[test]
+fn revision_moves_with_outline_changes() {
+    let store = open();
+    let first = tree(&store, "First");
+    let opportunity = add(&store, &first.root, NodeKind::Opportunity, "Setup is slow");
+    let item = evidence(&store, "Interview", "Setup took two days", &[]);
+
+    let mut last = revision(&store, first.tree.id);
+    let mut assert_moved = |case: &str| {
+        let now = revision(&store, first.tree.id);
+        assert_ne!(now, last, "{case}");
+        last = now;
+    };
+
+    add(
+        &store,
+        &first.root,
+        NodeKind::Opportunity,
+        "Value is invisible",
+    );
+    assert_moved("add node");
+
+    link(&store, &opportunity, item, Relation::Supports);
+    assert_moved("link");
+
+    let patch = TreePatch {
+        title: Some("First, renamed".into()),
+        ..TreePatch::default()
+    };
+    store
+        .update_tree(CTX, first.tree.id, patch, None)
+        .expect("rename");
+    assert_moved("rename tree");
+
+    store
+        .delete_evidence(CTX, item, true, None)
+        .expect("delete evidence");
+    assert_moved("delete linked evidence");
+}
+
+#[test]
+fn revision_ignores_other_trees() {
+    let store = open();
+    let first = tree(&store, "First");
+    let second = tree(&store, "Second");
+    let before = revision(&store, first.tree.id);
+
+    add(&store, &second.root, NodeKind::Opportunity, "Elsewhere");
+
+    assert!(before.is_some());
+    assert_eq!(revision(&store, first.tree.id), before);
+    assert_eq!(revision(&store, TreeId::generate()), None);
 }

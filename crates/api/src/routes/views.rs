@@ -11,7 +11,7 @@ use ost_linker_core::{
 };
 use serde::Deserialize;
 
-use super::{blocking, items, with_allow};
+use super::{blocking, with_allow};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictQuery, path_id};
 
@@ -181,10 +181,13 @@ struct SearchParams {
 /// - `kind`: a node kind or an evidence kind. It must agree with `type` when both are given.
 /// - `limit`: 1 to 50 results, 20 by default.
 ///
-/// The body is `{"items": [{"type", "id", "kind", "title", "tree_id", "snippet", "rank"}]}`.
-/// `tree_id` is set for nodes only. `snippet` is a short excerpt of the best-matching field,
-/// with the matched words between `**` markers and cuts marked by `…`. `rank` is the FTS5
-/// bm25 score: more negative is better, and items are sorted by it.
+/// The body is `{"items": [{"type", "id", "kind", "title", "tree_id", "snippet", "rank"}],
+/// "all_matches_ranked"}`. `tree_id` is set for nodes only. `snippet` is a short excerpt of
+/// the best-matching field, with the matched words between `**` markers and cuts marked by
+/// `…`. `rank` is the FTS5 bm25 score: more negative is better, and items are sorted by it.
+///
+/// Search ranks at most the 1,000 most recently added matches that pass the filters. When
+/// the text matches more, `all_matches_ranked` is false and the items are the best of those.
 ///
 /// A `q` that is missing gives 400 `invalid_query`. A `q` that is empty after trimming, or
 /// longer than 1,000 characters, gives 400 `invalid_search_query`.
@@ -203,9 +206,9 @@ async fn search(
         limit: parse_limit(params.limit.as_deref())?,
     };
 
-    let hits = blocking(&store, move |store| store.search(&search)).await?;
+    let results = blocking(&store, move |store| store.search(&search)).await?;
 
-    Ok(items(hits))
+    Ok(HttpResponse::Ok().json(results))
 }
 
 fn parse_tree_id(tree_id: Option<&str>) -> Result<Option<TreeId>, ApiError> {

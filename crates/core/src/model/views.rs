@@ -172,6 +172,13 @@ pub const SEARCH_MAX_LIMIT: u32 = 50;
 /// The maximum length of search text, in characters.
 pub const SEARCH_TEXT_MAX_CHARS: usize = 1_000;
 
+/// The number of matches a search ranks at most: the most recently added ones.
+///
+/// Ranking costs time for every match, so a word found in most items would make search grow
+/// with the store. Past this many matches, the results are the best of the newest
+/// `SEARCH_RANKED_MATCHES`, and [`SearchResults::all_matches_ranked`] is false.
+pub const SEARCH_RANKED_MATCHES: u32 = 1_000;
+
 /// The two kinds of entity that search finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -261,6 +268,17 @@ impl SearchQuery {
             limit: SEARCH_DEFAULT_LIMIT,
         }
     }
+}
+
+/// The results of one search, best first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// The best matches, at most the query's limit.
+    pub items: Vec<SearchHit>,
+    /// Whether every match was ranked. False when the text matched more than
+    /// [`SEARCH_RANKED_MATCHES`] items that pass the filters: the items are then the best of
+    /// the newest matches, and more words or a filter reach the others.
+    pub all_matches_ranked: bool,
 }
 
 /// One search result.

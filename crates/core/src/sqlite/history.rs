@@ -22,6 +22,8 @@ pub(super) const LIST_SQL: &str =
      ORDER BY seq DESC
      LIMIT ?3";
 pub(super) const EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM history WHERE tree_id = ?1)";
+/// The `seq` of a tree's last history entry, read from the end of `history_by_tree`.
+pub(super) const REVISION_SQL: &str = "SELECT max(seq) FROM history WHERE tree_id = ?1";
 
 /// Fields that change with every write so they show nothing about what changed.
 const BOOKKEEPING_FIELDS: [&str; 2] = ["version", "updated_at"];
@@ -207,4 +209,12 @@ pub(super) fn exists_for(conn: &Connection, tree_id: TreeId) -> Result<bool> {
     Ok(conn
         .prepare_cached(EXISTS_SQL)?
         .query_row([tree_id], |row| row.get(0))?)
+}
+
+/// Returns the `seq` of the last history entry of `tree_id`, or `None` when it has none.
+pub(super) fn revision(conn: &Connection, tree_id: TreeId) -> Result<Option<i64>> {
+    let revision = conn
+        .prepare_cached(REVISION_SQL)?
+        .query_row([tree_id], |row| row.get(0))?;
+    Ok(revision)
 }

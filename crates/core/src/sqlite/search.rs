@@ -1,24 +1,26 @@
 //! Full-text search over the `search_index` FTS5 table, which triggers keep in step with the
 //! `nodes` and `evidence` tables.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, Row, params};
 
 use super::nodes::parse_column;
 use super::trees;
 use crate::error::{Error, Result};
 use crate::model::{
-    SEARCH_MAX_LIMIT, SEARCH_TEXT_MAX_CHARS, SearchEntity, SearchHit, SearchKind, SearchQuery,
+    SEARCH_MAX_LIMIT, SEARCH_RANKED_MATCHES, SEARCH_TEXT_MAX_CHARS, SearchEntity, SearchHit,
+    SearchKind, SearchQuery, SearchResults,
 };
 
-/// The FTS5 query: each match with a short snippet of its best column, ranked by bm25.
+/// The first step: the row ids and bm25 scores of the newest matches that pass the filters.
 ///
-/// The bm25 weights follow the table's columns. The four unindexed columns get 0, and title,
-/// body and tags get 4, 1 and 2, so a word in a title counts most. A tree filter keeps the
-/// tree's nodes and the evidence linked to one or more of them.
-pub(super) const SEARCH_SQL: &str = "
-    SELECT entity_type, entity_id, kind, title, tree_id,
-           snippet(search_index, -1, '**', '**', '…', 16),
-           bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0) AS score
+/// `?5` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. The bm25
+/// weights follow the table's columns. The four unindexed columns get 0, and title, body and
+/// tags get 4, 1 and 2, so a word in a title counts most. A tree filter keeps the tree's
+/// nodes and the evidence linked to one or more of them.
+pub(super) const RANK_SQL: &str = "
+    SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0)
     FROM search_index
     WHERE search_index MATCH ?1
       AND (?2 IS NULL OR entity_type = ?2)
@@ -28,20 +30,41 @@ pub(super) const SEARCH_SQL: &str = "
            OR (entity_type = 'evidence' AND EXISTS (
                    SELECT 1 FROM links JOIN nodes ON nodes.id = links.node_id
                    WHERE links.evidence_id = search_index.entity_id AND nodes.tree_id = ?4)))
-    ORDER BY score, entity_id
+    ORDER BY rowid DESC
     LIMIT ?5";
 
-pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+/// The second step: the fields and a snippet of the best-matching column of the chosen
+/// matches, whose row ids `?4` lists as a JSON array.
+///
+/// `?2` and `?3`, the lowest and highest of those row ids, let FTS5 read only that range of
+/// its index. The `+` keeps the `IN` list from FTS5, which would run the match once per id.
+pub(super) const HITS_SQL: &str = "
+    SELECT rowid, entity_type, entity_id, kind, title, tree_id,
+           snippet(search_index, -1, '**', '**', '…', 16)
+    FROM search_index
+    WHERE search_index MATCH ?1
+      AND rowid BETWEEN ?2 AND ?3
+      AND +rowid IN (SELECT value FROM json_each(?4))";
+
+/// Runs a search in two steps in one snapshot: [`rank`] and [`read_hits`].
+///
+/// SQLite computes every result column of every row that a statement sorts, so a single
+/// statement would build a snippet for each match. The two steps build one per result.
+pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<SearchResults> {
     let expression = match_expression(&query.text)?;
 
     let tx = conn.transaction()?;
     if let Some(tree_id) = query.tree_id {
         trees::ensure_exists(&tx, tree_id)?;
     }
-    let hits = run(&tx, &expression, query)?;
+    let ranked = rank(&tx, &expression, query)?;
+    let items = read_hits(&tx, &expression, &ranked.best)?;
     tx.commit()?;
 
-    Ok(hits)
+    Ok(SearchResults {
+        items,
+        all_matches_ranked: ranked.all_matches_ranked,
+    })
 }
 
 /// Turns user text into an FTS5 query that matches every word as written.
@@ -80,36 +103,83 @@ fn match_expression(text: &str) -> Result<String> {
     Ok(strings.join(" "))
 }
 
-fn run(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Vec<SearchHit>> {
-    let limit = query.limit.clamp(1, SEARCH_MAX_LIMIT);
-    let mut statement = conn.prepare_cached(SEARCH_SQL)?;
+/// The best matches of a search, as row ids with their bm25 scores, best first.
+struct Ranked {
+    best: Vec<(i64, f64)>,
+    all_matches_ranked: bool,
+}
+
+/// Scores the newest matches, at most [`SEARCH_RANKED_MATCHES`], and keeps the best
+/// `query.limit` of them. Equal scores keep the older match first.
+fn rank(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Ranked> {
+    let mut statement = conn.prepare_cached(RANK_SQL)?;
     let rows = statement.query_map(
         params![
             expression,
             query.entity.map(SearchEntity::as_str),
             query.kind.map(SearchKind::as_str),
             query.tree_id,
-            limit
+            SEARCH_RANKED_MATCHES + 1
         ],
-        from_row,
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, f64>(1)?)),
     );
+    let mut scored = rows
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|err| rejected(err, expression))?;
 
-    rows.and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(|err| rejected(err, expression))
+    let all_matches_ranked = scored.len() <= SEARCH_RANKED_MATCHES as usize;
+    scored.truncate(SEARCH_RANKED_MATCHES as usize);
+    scored.sort_by(|(rowid_a, score_a), (rowid_b, score_b)| {
+        score_a.total_cmp(score_b).then(rowid_a.cmp(rowid_b))
+    });
+    scored.truncate(query.limit.clamp(1, SEARCH_MAX_LIMIT) as usize);
+
+    Ok(Ranked {
+        best: scored,
+        all_matches_ranked,
+    })
 }
 
-fn from_row(row: &Row<'_>) -> rusqlite::Result<SearchHit> {
-    let snippet: String = row.get(5)?;
+/// Reads the fields and snippets of the ranked matches `best`, in the order of `best`.
+fn read_hits(conn: &Connection, expression: &str, best: &[(i64, f64)]) -> Result<Vec<SearchHit>> {
+    let rowids = best.iter().map(|&(rowid, _)| rowid);
+    let (Some(lowest), Some(highest)) = (rowids.clone().min(), rowids.clone().max()) else {
+        return Ok(Vec::new());
+    };
+    let listed = rowids.map(|rowid| rowid.to_string()).collect::<Vec<_>>();
+    let listed = format!("[{}]", listed.join(","));
 
-    Ok(SearchHit {
-        entity: parse_column(row, 0, SearchEntity::from_name)?,
-        id: row.get(1)?,
-        kind: parse_column(row, 2, SearchKind::from_name)?,
-        title: row.get(3)?,
-        tree_id: row.get(4)?,
+    let mut statement = conn.prepare_cached(HITS_SQL)?;
+    let mut hits: HashMap<i64, SearchHit> = statement
+        .query_map(params![expression, lowest, highest, listed], from_row)
+        .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
+        .map_err(|err| rejected(err, expression))?;
+
+    let ordered = best
+        .iter()
+        .filter_map(|&(rowid, score)| {
+            let mut hit = hits.remove(&rowid)?;
+            hit.rank = score;
+            Some(hit)
+        })
+        .collect();
+    Ok(ordered)
+}
+
+/// Reads one row of [`HITS_SQL`] as its row id and a hit whose `rank` the caller sets.
+fn from_row(row: &Row<'_>) -> rusqlite::Result<(i64, SearchHit)> {
+    let snippet: String = row.get(6)?;
+
+    let hit = SearchHit {
+        entity: parse_column(row, 1, SearchEntity::from_name)?,
+        id: row.get(2)?,
+        kind: parse_column(row, 3, SearchKind::from_name)?,
+        title: row.get(4)?,
+        tree_id: row.get(5)?,
         snippet: snippet.split_whitespace().collect::<Vec<_>>().join(" "),
-        rank: row.get(6)?,
-    })
+        rank: 0.0,
+    };
+    Ok((row.get(0)?, hit))
 }
 
 /// Maps an error that FTS5 raised for the query expression to

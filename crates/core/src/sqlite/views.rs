@@ -8,12 +8,12 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
 
-use super::{SqliteStore, nodes, search, trees};
+use super::{SqliteStore, history, nodes, search, trees};
 use crate::error::{Error, Result};
 use crate::id::{NodeId, TreeId};
 use crate::model::{
     ExperimentStatus, GapNode, Gaps, Node, NodeKind, OUTLINE_MAX_DEPTH, Outline, OutlineNode,
-    OutlineRequest, SearchHit, SearchQuery, Tree, TreeSummary,
+    OutlineRequest, SearchQuery, SearchResults, Tree, TreeSummary,
 };
 use crate::store::ViewStore;
 
@@ -26,7 +26,11 @@ impl ViewStore for SqliteStore {
         gaps(&mut self.read(), tree_id)
     }
 
-    fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+    fn tree_revision(&self, tree_id: TreeId) -> Result<Option<i64>> {
+        history::revision(&self.read(), tree_id)
+    }
+
+    fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
         match &self.searcher {
             Some(searcher) => {
                 let query = query.clone();
