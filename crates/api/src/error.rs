@@ -111,6 +111,10 @@ pub enum ApiError {
     /// The blocking thread pool went away, which happens only during shutdown.
     #[display("the blocking thread pool is shut down")]
     PoolGone,
+
+    /// A response body failed to serialize to JSON.
+    #[display("serializing the response body failed: {_0}")]
+    Render(serde_json::Error),
 }
 
 impl ApiError {
@@ -209,6 +213,7 @@ impl ApiError {
                 "shutting_down",
                 "The service is shutting down. Retry the request shortly.",
             ),
+            ApiError::Render(_) => internal_problem(),
         }
     }
 }

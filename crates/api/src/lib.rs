@@ -12,6 +12,7 @@
 //! - [`write`]: actor, idempotency key and `If-Match` headers, and replayed creates.
 //! - [`error`] and [`problem`]: every failure as RFC 9457 problem details.
 //! - [`sample`]: the `load-sample` command, which imports a sample data file.
+//! - [`view_cache`]: rendered outlines and gap reports, reused until their tree changes.
 
 pub mod config;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod extract;
 pub mod problem;
 pub mod routes;
 pub mod sample;
+pub mod view_cache;
 pub mod write;
 
 use std::net::TcpListener;

@@ -75,6 +75,7 @@ fn try_serve() -> Result<(), String> {
         store: Arc::new(store),
         gate,
         body_limit: config.max_body_bytes,
+        view_cache: Arc::default(),
     };
     let system = actix_web::rt::System::new();
     system

@@ -17,6 +17,7 @@ fn state(gate: GateConfig) -> AppState {
         store: Arc::new(SqliteStore::open_in_memory().expect("in-memory store")),
         gate: ServiceTokenGate::new(gate),
         body_limit: 1024,
+        view_cache: Arc::default(),
     }
 }
 
@@ -89,4 +90,53 @@ async fn body_limit_applies_to_json() {
             .as_str()
             .is_some_and(|detail| detail.contains("1024 bytes"))
     );
+}
+
+/// Returns the titles of the outline's nodes below the root.
+fn child_titles(outline: &Value) -> Vec<String> {
+    outline["root"]["children"]
+        .as_array()
+        .map(|children| {
+            children
+                .iter()
+                .map(|child| child["title"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[actix_rt::test]
+async fn outline_follows_tree_changes() {
+    let app = test::init_service(
+        App::new().configure(ost_linker_api::routes::configure(state(
+            GateConfig::disabled(),
+        ))),
+    )
+    .await;
+    let create_tree = test::TestRequest::post().uri("/trees").set_json(json!({
+        "title": "Cached outline",
+        "outcome": { "title": "Raise retention" }
+    }));
+    let tree: Value = test::call_and_read_body_json(&app, create_tree.to_request()).await;
+    let tree_id = tree["id"].as_str().expect("tree id").to_owned();
+    let outline_uri = format!("/trees/{tree_id}/outline");
+    let get_outline = || test::TestRequest::get().uri(&outline_uri).to_request();
+
+    let empty: Value = test::call_and_read_body_json(&app, get_outline()).await;
+    let again: Value = test::call_and_read_body_json(&app, get_outline()).await;
+    let add_node = test::TestRequest::post()
+        .uri(&format!("/trees/{tree_id}/nodes"))
+        .set_json(json!({
+            "parent_id": tree["root_node_id"],
+            "kind": "opportunity",
+            "title": "Setup is slow"
+        }));
+    let created = test::call_service(&app, add_node.to_request()).await;
+    let status = created.status();
+    let changed: Value = test::call_and_read_body_json(&app, get_outline()).await;
+
+    assert_eq!(child_titles(&empty), Vec::<String>::new());
+    assert_eq!(again, empty);
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(child_titles(&changed), ["Setup is slow"]);
 }

@@ -17,6 +17,7 @@ use service_token_gate::ServiceTokenGate;
 
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
+use crate::view_cache::ViewCache;
 use crate::write::etag;
 
 /// The state every worker's application shares.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub gate: ServiceTokenGate,
     /// The maximum request body size in bytes.
     pub body_limit: usize,
+    /// The rendered outlines and gap reports, shared by every worker.
+    pub view_cache: Arc<ViewCache>,
 }
 
 /// Registers the whole API on an `App` or `Scope`.
@@ -39,6 +42,7 @@ pub struct AppState {
 pub fn configure(state: AppState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(state.store))
+            .app_data(web::Data::from(state.view_cache))
             .app_data(BodyLimit(state.body_limit))
             .app_data(web::PayloadConfig::new(state.body_limit))
             .service(health::open_routes())

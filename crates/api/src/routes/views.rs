@@ -4,19 +4,24 @@
 //! Every route takes only `GET`. Unknown query parameters are rejected with 400
 //! `invalid_query`, like everywhere else in the API.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
 use ost_linker_core::{
     NodeId, OUTLINE_MAX_DEPTH, OutlineRequest, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
     SearchEntity, SearchKind, SearchQuery, Store, TreeId,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{blocking, with_allow};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictQuery, path_id};
+use crate::view_cache::{ViewCache, ViewKey};
 
 /// The media type of the Markdown outline.
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
+
+/// The media type of the JSON views.
+const JSON: &str = "application/json";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
@@ -72,8 +77,12 @@ struct OutlineQuery {
 /// Each level indents by two spaces. `+N -M` are the supporting and contradicting counts,
 /// experiments show their status before them, and a node whose children the depth limit cut
 /// ends with how many were left out. White space in titles is collapsed to single spaces.
+///
+/// The rendered body is reused until the tree changes (see [`crate::view_cache`]).
 async fn outline(
     store: web::Data<dyn Store>,
+    cache: web::Data<ViewCache>,
+    req: HttpRequest,
     path: web::Path<String>,
     StrictQuery(query): StrictQuery<OutlineQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -84,14 +93,51 @@ async fn outline(
         depth: parse_depth(query.depth.as_deref())?,
     };
 
-    let outline = blocking(&store, move |store| store.outline(tree_id, request)).await?;
+    let key = ViewKey::new(tree_id, format!("outline?{}", req.query_string()));
+    cached_view(&store, &cache, key, tree_id, move |store| {
+        let outline = store.outline(tree_id, request)?;
+        if markdown {
+            return Ok(Ok((MARKDOWN, Bytes::from(outline.to_markdown()))));
+        }
+        Ok(json_body(&outline))
+    })
+    .await
+}
 
-    if markdown {
-        return Ok(HttpResponse::Ok()
-            .content_type(MARKDOWN)
-            .body(outline.to_markdown()));
+/// Responds with the view `key` of `tree_id`: the cached body when the tree's revision has
+/// not changed since it was rendered, or else the body that `render` builds on the blocking
+/// pool, which is then cached.
+///
+/// The revision is read before `render` reads the tree. A write between the two makes the
+/// body newer than its revision says, so the next request renders it again.
+async fn cached_view<F>(
+    store: &web::Data<dyn Store>,
+    cache: &ViewCache,
+    key: ViewKey,
+    tree_id: TreeId,
+    render: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&dyn Store) -> ost_linker_core::Result<Result<Rendered, ApiError>> + Send + 'static,
+{
+    let revision = blocking(store, move |store| store.tree_revision(tree_id)).await?;
+    if let Some((content_type, body)) = cache.get(&key, revision) {
+        return Ok(HttpResponse::Ok().content_type(content_type).body(body));
     }
-    Ok(HttpResponse::Ok().json(outline))
+
+    let (content_type, body) = blocking(store, render).await??;
+    cache.put(key, revision, content_type, body.clone());
+
+    Ok(HttpResponse::Ok().content_type(content_type).body(body))
+}
+
+/// A rendered view: its media type and body.
+type Rendered = (&'static str, Bytes);
+
+/// Renders `value` as a JSON view.
+fn json_body(value: &impl Serialize) -> Result<Rendered, ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::Render)?;
+    Ok((JSON, Bytes::from(body)))
 }
 
 /// Returns whether `format` requests Markdown rather than JSON.
@@ -146,13 +192,17 @@ fn parse_depth(depth: Option<&str>) -> Result<u32, ApiError> {
 ///   whose result is missing or only white space.
 async fn gaps(
     store: web::Data<dyn Store>,
+    cache: web::Data<ViewCache>,
     _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;
-    let gaps = blocking(&store, move |store| store.gaps(tree_id)).await?;
 
-    Ok(HttpResponse::Ok().json(gaps))
+    let key = ViewKey::new(tree_id, "gaps".to_owned());
+    cached_view(&store, &cache, key, tree_id, move |store| {
+        Ok(json_body(&store.gaps(tree_id)?))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
