@@ -22,7 +22,7 @@ const MAX_TOTAL_BYTES: usize = 8 * 1024 * 1024;
 /// The size of the largest body that is kept. A larger one is rendered for each request.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// What identifies one rendered view: the tree, and the route and query string that chose
+/// The identity of one rendered view: the tree, and the route and query string that chose
 /// the view and its format.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ViewKey {

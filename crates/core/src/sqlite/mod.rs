@@ -62,12 +62,9 @@ pub struct SqliteStore {
     /// The read-only connection that runs every full-text search, one at a time, present
     /// when `readers` is.
     ///
-    /// A search ranks every match, so a common word costs time and memory in proportion to
-    /// the store's size. It was measured with curl against the release binary on a 2-vCPU
-    /// virtual machine, on a store generated with 1 million nodes and 1 million evidence items.
-    /// One search for a word in most evidence items took 3.9 s with a warm cache. It raised the
-    /// server's peak resident memory from 8 MiB to 48 MiB, and four at once on the pool raised
-    /// it to 176 MiB. One connection bounds that memory and leaves the pool to other reads.
+    /// A search ranks at most 1,000 matches, but its time and memory still grow with its
+    /// number of matches, more slowly than its ranking did (figures in BENCHMARKS.md). One
+    /// connection bounds that memory and leaves the pool to other reads.
     /// NOTE: a quick search waits behind a slow one.
     searcher: Option<ConnectionThread>,
     /// The thread that checkpoints the write-ahead log, present when `readers` is. It is
