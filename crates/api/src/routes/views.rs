@@ -109,7 +109,7 @@ async fn outline(
 /// pool, which is then cached.
 ///
 /// The revision is read before `render` reads the tree. A write between the two makes the
-/// body newer than its revision says, so the next request renders it again.
+/// body newer than the revision it is cached with, so the next request renders it again.
 async fn cached_view<F>(
     store: &web::Data<dyn Store>,
     cache: &ViewCache,
