@@ -1,6 +1,5 @@
 //! The SQLite implementation of the [`crate::Store`] traits.
 
-mod checkpoint;
 mod evidence;
 mod history;
 mod idempotency;
@@ -18,7 +17,6 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use self::checkpoint::Checkpointer;
 use self::pool::{ConnectionThread, ReadConnection, ReaderPool};
 pub use self::schema::SCHEMA_VERSION;
 use self::writer::Writer;
@@ -51,9 +49,8 @@ const READ_CONNECTIONS: usize = 4;
 /// write-ahead-log mode also opens `READ_CONNECTIONS` (4) read-only connections, and calls
 /// that only read run on them, so they neither wait for a write nor hold one up. Each read
 /// call reads every write committed before it started. Such a store also commits the writes
-/// that queue for the connection in groups, one commit for several writes, runs
-/// full-text searches one at a time on a connection of their own, and checkpoints the log
-/// on a thread of its own. A store in memory, or one
+/// that queue for the connection in groups, one commit for several writes, and runs
+/// full-text searches one at a time on a connection of their own. A store in memory, or one
 /// whose file could not switch to write-ahead logging, runs reads on the one connection too,
 /// and commits each write on its own.
 pub struct SqliteStore {
@@ -67,9 +64,6 @@ pub struct SqliteStore {
     /// connection bounds that memory and leaves the pool to other reads.
     /// NOTE: a quick search waits behind a slow one.
     searcher: Option<ConnectionThread>,
-    /// The thread that checkpoints the write-ahead log, present when `readers` is. It is
-    /// declared last so that its connection closes after the others.
-    _checkpointer: Option<Checkpointer>,
 }
 
 impl SqliteStore {
@@ -93,26 +87,19 @@ impl SqliteStore {
         // Read-only connections see the writer's commits only through a shared file in
         // write-ahead-log mode. In memory or in rollback-journal mode, they would not see
         // them or would block on the writer's locks.
-        let (readers, searcher, checkpointer) = if wal {
-            conn.pragma_update(
-                None,
-                "wal_autocheckpoint",
-                checkpoint::WRITER_FALLBACK_PAGES,
-            )?;
+        let (readers, searcher) = if wal {
             (
                 Some(ReaderPool::open(path, READ_CONNECTIONS, BUSY_TIMEOUT)?),
                 Some(ConnectionThread::open(path, BUSY_TIMEOUT, "sqlite-search")?),
-                Some(Checkpointer::start(path, BUSY_TIMEOUT)?),
             )
         } else {
-            (None, None, None)
+            (None, None)
         };
 
         Ok(Self {
             writer: Writer::new(conn, readers.is_some()),
             readers,
             searcher,
-            _checkpointer: checkpointer,
         })
     }
 

@@ -197,7 +197,7 @@ impl ConnectionThread {
 }
 
 /// Builds the error for a failure of the store's own machinery, reported as a storage error.
-pub(super) fn internal_error(message: String) -> crate::Error {
+fn internal_error(message: String) -> crate::Error {
     crate::Error::Storage(rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERNAL),
         Some(message),
