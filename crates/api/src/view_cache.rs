@@ -22,8 +22,8 @@ const MAX_TOTAL_BYTES: usize = 8 * 1024 * 1024;
 /// The size of the largest body that is kept. A larger one is rendered for each request.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The identity of one rendered view: the tree, and the route and query string that chose
-/// the view and its format.
+/// The identity of one rendered view: the tree, and a text that names the view and the
+/// parsed parameters that chose its content and format.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ViewKey {
     tree_id: TreeId,
@@ -31,7 +31,7 @@ pub struct ViewKey {
 }
 
 impl ViewKey {
-    /// Creates the key of view `view`, such as `outline?format=markdown`, of `tree_id`.
+    /// Creates the key of view `view`, such as `gaps`, of `tree_id`.
     pub fn new(tree_id: TreeId, view: String) -> Self {
         Self { tree_id, view }
     }

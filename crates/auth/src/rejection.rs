@@ -20,7 +20,6 @@ const PROBLEM_JSON: &str = "application/problem+json";
 /// It never includes the presented value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-#[repr(usize)]
 pub enum RejectionReason {
     /// The request has no token header.
     Missing,
@@ -36,7 +35,7 @@ pub enum RejectionReason {
 }
 
 impl RejectionReason {
-    /// Every reason, in the order of the variants' discriminants.
+    /// Every reason, each at its [`index`](Self::index).
     const ALL: [Self; 5] = [
         Self::Missing,
         Self::Duplicated,
@@ -44,6 +43,18 @@ impl RejectionReason {
         Self::NotVisibleAscii,
         Self::Mismatch,
     ];
+
+    /// Returns the position of the reason in [`ALL`](Self::ALL), where the rendered bodies
+    /// are kept.
+    const fn index(self) -> usize {
+        match self {
+            Self::Missing => 0,
+            Self::Duplicated => 1,
+            Self::Empty => 2,
+            Self::NotVisibleAscii => 3,
+            Self::Mismatch => 4,
+        }
+    }
 
     /// Returns the stable error code: `missing_service_token` for [`Missing`](Self::Missing)
     /// and `invalid_service_token` for every other reason.
@@ -129,7 +140,7 @@ impl Rejection {
                 header::WWW_AUTHENTICATE,
                 self.template.www_authenticate.clone(),
             ))
-            .body(self.template.bodies[self.reason as usize].clone())
+            .body(self.template.bodies[self.reason.index()].clone())
     }
 }
 impl fmt::Display for Rejection {
@@ -140,11 +151,18 @@ impl fmt::Display for Rejection {
 
 /// Parts that every rejection of one gate shares: the header name as configured, the
 /// `WWW-Authenticate` challenge, and the default body of each reason, rendered once.
-#[derive(Debug)]
 pub(crate) struct RejectionTemplate {
     header_label: Box<str>,
     www_authenticate: HeaderValue,
     bodies: [Bytes; RejectionReason::ALL.len()],
+}
+
+impl fmt::Debug for RejectionTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RejectionTemplate")
+            .field("header_label", &self.header_label)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RejectionTemplate {
@@ -218,5 +236,17 @@ fn detail(reason: RejectionReason, header: &str) -> String {
             "The {header} header does not contain a valid service token. Send a current \
              service token in the {header} header."
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RejectionReason;
+
+    #[test]
+    fn every_reason_sits_at_its_index() {
+        for (position, reason) in RejectionReason::ALL.into_iter().enumerate() {
+            assert_eq!(reason.index(), position, "{reason:?}");
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! `invalid_query`, like everywhere else in the API.
 
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use ost_linker_core::{
     NodeId, OUTLINE_MAX_DEPTH, OutlineRequest, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
     SearchEntity, SearchKind, SearchQuery, Store, TreeId,
@@ -82,7 +82,6 @@ struct OutlineQuery {
 async fn outline(
     store: web::Data<dyn Store>,
     cache: web::Data<ViewCache>,
-    req: HttpRequest,
     path: web::Path<String>,
     StrictQuery(query): StrictQuery<OutlineQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -93,7 +92,15 @@ async fn outline(
         depth: parse_depth(query.depth.as_deref())?,
     };
 
-    let key = ViewKey::new(tree_id, format!("outline?{}", req.query_string()));
+    // The key names the parsed request, so spellings of the same query share one entry.
+    let start = request.start.map_or_else(String::new, |id| id.to_string());
+    let key = ViewKey::new(
+        tree_id,
+        format!(
+            "outline markdown={markdown} node={start} depth={}",
+            request.depth
+        ),
+    );
     cached_view(&store, &cache, key, tree_id, move |store| {
         let outline = store.outline(tree_id, request)?;
         if markdown {
@@ -236,8 +243,9 @@ struct SearchParams {
 /// the best-matching field, with the matched words between `**` markers and cuts marked by
 /// `…`. `rank` is the FTS5 bm25 score: more negative is better, and items are sorted by it.
 ///
-/// Search ranks at most the 1,000 most recently added matches that pass the filters. When
-/// the text matches more, `all_matches_ranked` is false and the items are the best of those.
+/// Search ranks at most 1,000 matches that pass the filters, the ones added to the search
+/// index last. When the text matches more, `all_matches_ranked` is false and the items are
+/// the best of those.
 ///
 /// A `q` that is missing gives 400 `invalid_query`. A `q` that is empty after trimming, or
 /// longer than 1,000 characters, gives 400 `invalid_search_query`.

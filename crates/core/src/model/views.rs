@@ -172,7 +172,7 @@ pub const SEARCH_MAX_LIMIT: u32 = 50;
 /// The maximum length of search text, in characters.
 pub const SEARCH_TEXT_MAX_CHARS: usize = 1_000;
 
-/// The number of matches a search ranks at most: the most recently added ones.
+/// The number of matches a search ranks at most: the ones added to the search index last.
 ///
 /// Ranking costs time for every match, so a word found in most items would make search grow
 /// with the store. Past this many matches, the results are the best of the newest

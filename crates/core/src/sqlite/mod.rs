@@ -395,6 +395,9 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ("idempotency::FIND_SQL", idempotency::FIND_SQL),
         ("views::LINK_COUNTS_SQL", views::LINK_COUNTS_SQL),
         ("search::RANK_SQL", search::RANK_SQL),
+        ("search::HITS_TABLE_SQL", search::HITS_TABLE_SQL),
+        ("search::CLEAR_HITS_SQL", search::CLEAR_HITS_SQL),
+        ("search::COPY_HITS_SQL", search::COPY_HITS_SQL),
         ("search::HITS_SQL", search::HITS_SQL),
     ]
 }

@@ -13,7 +13,8 @@ use crate::model::{
     SearchKind, SearchQuery, SearchResults,
 };
 
-/// The first step: the row ids and bm25 scores of the newest matches that pass the filters.
+/// The first step: the row ids and bm25 scores of the newest matches that pass the filters,
+/// those with the highest row ids, which are the last added to the index.
 ///
 /// `?5` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. The bm25
 /// weights follow the table's columns. The four unindexed columns get 0, and title, body and
@@ -33,18 +34,41 @@ pub(super) const RANK_SQL: &str = "
     ORDER BY rowid DESC
     LIMIT ?5";
 
-/// The second step: the fields and a snippet of the best-matching column of the chosen
-/// matches, whose row ids `?4` lists as a JSON array.
+/// A temporary FTS5 table with the columns and tokenizer of `search_index`, which holds the
+/// hits of one search while their snippets are built.
 ///
-/// `?2` and `?3`, the lowest and highest of those row ids, let FTS5 read only that range of
-/// its index. The `+` keeps the `IN` list from FTS5, which would run the match once per id.
+/// `snippet()` works only in a full-text query. Run on `search_index`, that query would find
+/// every match a second time, and for a prefix FTS5 merges the match lists of all the words
+/// it covers. On this table of at most [`SEARCH_MAX_LIMIT`] rows it finds only the hits, and
+/// a snippet depends only on its own row, so it comes out the same.
+pub(super) const HITS_TABLE_SQL: &str = "
+    CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5 (
+        entity_type UNINDEXED,
+        entity_id UNINDEXED,
+        tree_id UNINDEXED,
+        kind UNINDEXED,
+        title,
+        body,
+        tags,
+        tokenize = 'unicode61 remove_diacritics 2'
+    )";
+
+/// Empties [`HITS_TABLE_SQL`]'s table before a search fills it.
+pub(super) const CLEAR_HITS_SQL: &str = "DELETE FROM temp.search_hits";
+
+/// Copies the chosen matches, whose row ids `?1` lists as a JSON array, into the hits table.
+pub(super) const COPY_HITS_SQL: &str = "
+    INSERT INTO temp.search_hits (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
+    SELECT rowid, entity_type, entity_id, tree_id, kind, title, body, tags
+    FROM main.search_index
+    WHERE rowid IN (SELECT value FROM json_each(?1))";
+
+/// The second step: the fields of the hits and a snippet of each one's best-matching column.
 pub(super) const HITS_SQL: &str = "
     SELECT rowid, entity_type, entity_id, kind, title, tree_id,
-           snippet(search_index, -1, '**', '**', '…', 16)
-    FROM search_index
-    WHERE search_index MATCH ?1
-      AND rowid BETWEEN ?2 AND ?3
-      AND +rowid IN (SELECT value FROM json_each(?4))";
+           snippet(search_hits, -1, '**', '**', '…', 16)
+    FROM temp.search_hits
+    WHERE search_hits MATCH ?1";
 
 /// Runs a search in two steps in one snapshot: [`rank`] and [`read_hits`].
 ///
@@ -140,18 +164,24 @@ fn rank(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Rank
     })
 }
 
-/// Reads the fields and snippets of the ranked matches `best`, in the order of `best`.
+/// Reads the fields and snippets of the ranked matches `best`, in the order of `best`,
+/// through the table of [`HITS_TABLE_SQL`], which it creates on first use.
 fn read_hits(conn: &Connection, expression: &str, best: &[(i64, f64)]) -> Result<Vec<SearchHit>> {
-    let rowids = best.iter().map(|&(rowid, _)| rowid);
-    let (Some(lowest), Some(highest)) = (rowids.clone().min(), rowids.clone().max()) else {
+    if best.is_empty() {
         return Ok(Vec::new());
-    };
-    let listed = rowids.map(|rowid| rowid.to_string()).collect::<Vec<_>>();
+    }
+    let listed = best
+        .iter()
+        .map(|(rowid, _)| rowid.to_string())
+        .collect::<Vec<_>>();
     let listed = format!("[{}]", listed.join(","));
 
+    conn.prepare_cached(HITS_TABLE_SQL)?.execute([])?;
+    conn.prepare_cached(CLEAR_HITS_SQL)?.execute([])?;
+    conn.prepare_cached(COPY_HITS_SQL)?.execute([listed])?;
     let mut statement = conn.prepare_cached(HITS_SQL)?;
     let mut hits: HashMap<i64, SearchHit> = statement
-        .query_map(params![expression, lowest, highest, listed], from_row)
+        .query_map([expression], from_row)
         .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
         .map_err(|err| rejected(err, expression))?;
 
