@@ -51,6 +51,14 @@ fn access_log() -> Logger {
     })
 }
 
+/// The number of threads of each worker's blocking pool, which runs the calls to the store.
+///
+/// The store serves at most 4 reads, one search and one write at a time, so more threads
+/// only wait. A write waiting for the writer still joins the next group commit, so the pool
+/// leaves room for a queue of them. Each thread that allocates gets a heap arena of its own
+/// from glibc, which keeps memory the thread has freed, so the bound also bounds memory.
+const BLOCKING_THREADS: usize = 16;
+
 /// Starts serving the API on `listener` and returns the running server.
 ///
 /// The server stops gracefully on SIGTERM and SIGINT: it stops accepting connections and lets
@@ -68,6 +76,7 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .wrap(Condition::new(log_access, access_log()))
             .configure(routes::configure(state.clone()))
     })
+    .worker_max_blocking_threads(BLOCKING_THREADS)
     .listen(listener)?
     .run();
 
