@@ -1146,6 +1146,18 @@ fn search_past_bound_ranks_newest() {
 }
 
 #[test]
+fn search_past_bound_builds_snippets() {
+    let store = open();
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+
+    let results = store.search(&SearchQuery::new("quokk")).expect("search");
+
+    assert!(!results.all_matches_ranked);
+    assert_eq!(results.items[0].snippet, "**quokka** 0001");
+    assert_eq!(results.items[1].snippet, "**quokka** 0002");
+}
+
+#[test]
 fn search_treats_syntax_as_words() {
     let sample = load_sample();
     // (query, expected number of hits, or None for "any")

@@ -155,6 +155,7 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
 
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
 
     Ok(wal)
@@ -395,10 +396,11 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ("idempotency::FIND_SQL", idempotency::FIND_SQL),
         ("views::LINK_COUNTS_SQL", views::LINK_COUNTS_SQL),
         ("search::RANK_SQL", search::RANK_SQL),
+        ("search::INDEX_HITS_SQL", search::INDEX_HITS_SQL),
         ("search::HITS_TABLE_SQL", search::HITS_TABLE_SQL),
         ("search::CLEAR_HITS_SQL", search::CLEAR_HITS_SQL),
         ("search::COPY_HITS_SQL", search::COPY_HITS_SQL),
-        ("search::HITS_SQL", search::HITS_SQL),
+        ("search::TABLE_HITS_SQL", search::TABLE_HITS_SQL),
     ]
 }
 

@@ -157,6 +157,8 @@ impl ConnectionThread {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(busy_timeout)?;
+        // Temporary tables, such as the table of a search's hits, stay in memory.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
 
         let (jobs, received) = mpsc::channel::<Job>();
         std::thread::Builder::new()

@@ -34,13 +34,28 @@ pub(super) const RANK_SQL: &str = "
     ORDER BY rowid DESC
     LIMIT ?5";
 
-/// A temporary FTS5 table with the columns and tokenizer of `search_index`, which holds the
-/// hits of one search while their snippets are built.
+/// The second step when every match was ranked: the fields of the chosen matches, whose row
+/// ids `?4` lists as a JSON array, and a snippet of each one's best-matching column.
 ///
-/// `snippet()` works only in a full-text query. Run on `search_index`, that query would find
-/// every match a second time, and for a prefix FTS5 merges the match lists of all the words
-/// it covers. On this table of at most [`SEARCH_MAX_LIMIT`] rows it finds only the hits, and
-/// a snippet depends only on its own row, so it comes out the same.
+/// `?2` and `?3`, the lowest and highest of those row ids, let FTS5 skip the rest of its
+/// index. The `+` keeps the `IN` list from FTS5, which would run the match once per id.
+pub(super) const INDEX_HITS_SQL: &str = "
+    SELECT rowid, entity_type, entity_id, kind, title, tree_id,
+           snippet(search_index, -1, '**', '**', '…', 16)
+    FROM search_index
+    WHERE search_index MATCH ?1
+      AND rowid BETWEEN ?2 AND ?3
+      AND +rowid IN (SELECT value FROM json_each(?4))";
+
+/// A temporary FTS5 table with the columns and tokenizer of `search_index`, which holds the
+/// hits of one search while their snippets are built, when there were more matches than
+/// were ranked.
+///
+/// `snippet()` works only in a full-text query. Run on `search_index`, that query finds
+/// every match again, and for a prefix FTS5 merges the match lists of all the words it
+/// covers, which costs as much as the ranking. On this table of at most [`SEARCH_MAX_LIMIT`]
+/// rows it finds only the hits. Filling the table costs more than [`INDEX_HITS_SQL`] for a
+/// few hundred matches, so it serves only searches with more.
 pub(super) const HITS_TABLE_SQL: &str = "
     CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5 (
         entity_type UNINDEXED,
@@ -63,8 +78,9 @@ pub(super) const COPY_HITS_SQL: &str = "
     FROM main.search_index
     WHERE rowid IN (SELECT value FROM json_each(?1))";
 
-/// The second step: the fields of the hits and a snippet of each one's best-matching column.
-pub(super) const HITS_SQL: &str = "
+/// The second step when there were more matches than were ranked: the fields of the hits
+/// copied by [`COPY_HITS_SQL`] and a snippet of each one's best-matching column.
+pub(super) const TABLE_HITS_SQL: &str = "
     SELECT rowid, entity_type, entity_id, kind, title, tree_id,
            snippet(search_hits, -1, '**', '**', '…', 16)
     FROM temp.search_hits
@@ -82,7 +98,7 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
         trees::ensure_exists(&tx, tree_id)?;
     }
     let ranked = rank(&tx, &expression, query)?;
-    let items = read_hits(&tx, &expression, &ranked.best)?;
+    let items = read_hits(&tx, &expression, &ranked)?;
     tx.commit()?;
 
     Ok(SearchResults {
@@ -164,26 +180,31 @@ fn rank(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Rank
     })
 }
 
-/// Reads the fields and snippets of the ranked matches `best`, in the order of `best`,
-/// through the table of [`HITS_TABLE_SQL`], which it creates on first use.
-fn read_hits(conn: &Connection, expression: &str, best: &[(i64, f64)]) -> Result<Vec<SearchHit>> {
-    if best.is_empty() {
+/// Reads the fields and snippets of the ranked matches, best first: from the index when
+/// every match was ranked, or else through the table of [`HITS_TABLE_SQL`], which it creates
+/// on first use.
+fn read_hits(conn: &Connection, expression: &str, ranked: &Ranked) -> Result<Vec<SearchHit>> {
+    let best = &ranked.best;
+    let rowids = best.iter().map(|&(rowid, _)| rowid);
+    let (Some(lowest), Some(highest)) = (rowids.clone().min(), rowids.clone().max()) else {
         return Ok(Vec::new());
-    }
-    let listed = best
-        .iter()
-        .map(|(rowid, _)| rowid.to_string())
-        .collect::<Vec<_>>();
+    };
+    let listed = rowids.map(|rowid| rowid.to_string()).collect::<Vec<_>>();
     let listed = format!("[{}]", listed.join(","));
 
-    conn.prepare_cached(HITS_TABLE_SQL)?.execute([])?;
-    conn.prepare_cached(CLEAR_HITS_SQL)?.execute([])?;
-    conn.prepare_cached(COPY_HITS_SQL)?.execute([listed])?;
-    let mut statement = conn.prepare_cached(HITS_SQL)?;
-    let mut hits: HashMap<i64, SearchHit> = statement
-        .query_map([expression], from_row)
-        .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
-        .map_err(|err| rejected(err, expression))?;
+    let rows = if ranked.all_matches_ranked {
+        conn.prepare_cached(INDEX_HITS_SQL)?
+            .query_map(params![expression, lowest, highest, listed], from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
+    } else {
+        conn.prepare_cached(HITS_TABLE_SQL)?.execute([])?;
+        conn.prepare_cached(CLEAR_HITS_SQL)?.execute([])?;
+        conn.prepare_cached(COPY_HITS_SQL)?.execute([listed])?;
+        conn.prepare_cached(TABLE_HITS_SQL)?
+            .query_map([expression], from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
+    };
+    let mut hits = rows.map_err(|err| rejected(err, expression))?;
 
     let ordered = best
         .iter()
@@ -196,7 +217,8 @@ fn read_hits(conn: &Connection, expression: &str, best: &[(i64, f64)]) -> Result
     Ok(ordered)
 }
 
-/// Reads one row of [`HITS_SQL`] as its row id and a hit whose `rank` the caller sets.
+/// Reads one row of [`INDEX_HITS_SQL`] or [`TABLE_HITS_SQL`] as its row id and a hit whose
+/// `rank` the caller sets.
 fn from_row(row: &Row<'_>) -> rusqlite::Result<(i64, SearchHit)> {
     let snippet: String = row.get(6)?;
 
