@@ -55,8 +55,8 @@ fn access_log() -> Logger {
 ///
 /// The store serves at most 4 reads, one search and one write at a time, so more threads
 /// only wait. A write waiting for the writer still joins the next group commit, so the pool
-/// leaves room for a queue of them. Each thread that allocates gets a heap arena of its own
-/// from glibc, which keeps memory the thread has freed, so the bound also bounds memory.
+/// leaves room for a queue of them. glibc spreads threads over up to 8 heap arenas per core,
+/// each keeping memory freed in it, so fewer threads also hold less memory.
 const BLOCKING_THREADS: usize = 16;
 
 /// Starts serving the API on `listener` and returns the running server.
