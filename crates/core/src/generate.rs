@@ -213,9 +213,9 @@ pub fn generate(path: &Path, spec: GenerateSpec) -> Result<GenerateReport> {
     }
 
     // Each batch left a full-text index segment of the same size. Later writes through the
-    // API would make FTS5 merge those large segments bit by bit, in their own transactions,
-    // so the index is merged into one segment now, like a store that grew through its
-    // writes keeps its largest segment alone.
+    // API would make FTS5 merge those large segments bit by bit, in their own transactions.
+    // So the index is merged into one segment now. A store that grew through its writes
+    // also keeps its largest segment alone.
     conn.execute(
         "INSERT INTO search_index (search_index) VALUES ('optimize')",
         [],

@@ -47,9 +47,9 @@ pub(super) const INDEX_HITS_SQL: &str = "
       AND rowid BETWEEN ?2 AND ?3
       AND +rowid IN (SELECT value FROM json_each(?4))";
 
-/// A temporary FTS5 table with the columns and tokenizer of `search_index`, which holds the
-/// hits of one search while their snippets are built, when there were more matches than
-/// were ranked.
+/// A temporary FTS5 table with the columns and tokenizer of `search_index`. It keeps the hits
+/// of one search while their snippets are built, when there were more matches than were
+/// ranked.
 ///
 /// `snippet()` works only in a full-text query. Run on `search_index`, that query finds
 /// every match again, and for a prefix FTS5 merges the match lists of all the words it
