@@ -310,8 +310,8 @@ pub trait ViewStore: Send + Sync {
     /// Searches node titles, descriptions and experiment results, and evidence titles,
     /// contents and tags, best match first.
     ///
-    /// It ranks at most the [`crate::model::SEARCH_RANKED_MATCHES`] newest matches, and says
-    /// in [`SearchResults::all_matches_ranked`] whether there were more.
+    /// It ranks at most the [`crate::model::SEARCH_RANKED_MATCHES`] newest matches, and
+    /// reports in [`SearchResults::all_matches_ranked`] whether there were more.
     ///
     /// # Errors
     ///

@@ -53,9 +53,9 @@ const SMALL_SCANS: [&str; 6] = [
 ///
 /// `SCAN t` reads every row of `t`, and `SCAN t USING [COVERING] INDEX i` every entry of
 /// `i`. Allowed are the names in [`SMALL_SCANS`], `SCAN CONSTANT ROW` (a `SELECT` without a
-/// table), and a `SCAN` of the FTS5 table with a `MATCH` or a row id constraint (an `M` or
-/// an `=` in the index string after `VIRTUAL TABLE INDEX n:`), which reads only the matching
-/// entries of the full-text index or the rows with those ids.
+/// table), and a `SCAN` of the FTS5 table with a `MATCH` or a row id constraint. Such a
+/// constraint shows as an `M` or an `=` in the index string after `VIRTUAL TABLE INDEX n:`,
+/// and the scan reads only the matching index entries or the rows with those ids.
 fn full_scan(line: &str) -> Option<String> {
     let rest = line.trim().strip_prefix("SCAN ")?;
     let name = rest.split_whitespace().next().unwrap_or_default();

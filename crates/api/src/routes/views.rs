@@ -7,7 +7,7 @@
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{
-    NodeId, OUTLINE_MAX_DEPTH, OutlineRequest, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
+    NodeId, OUTLINE_MAX_DEPTH, Outline, OutlineRequest, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
     SearchEntity, SearchKind, SearchQuery, Store, TreeId,
 };
 use serde::{Deserialize, Serialize};
@@ -101,38 +101,42 @@ async fn outline(
             request.depth
         ),
     );
-    cached_view(&store, &cache, key, tree_id, move |store| {
-        let outline = store.outline(tree_id, request)?;
+    let load = move |store: &dyn Store| store.outline(tree_id, request);
+    let render = move |outline: Outline| {
         if markdown {
-            return Ok(Ok((MARKDOWN, Bytes::from(outline.to_markdown()))));
+            return Ok((MARKDOWN, Bytes::from(outline.to_markdown())));
         }
-        Ok(json_body(&outline))
-    })
-    .await
+        json_body(&outline)
+    };
+    cached_view(&store, &cache, key, tree_id, load, render).await
 }
 
 /// Responds with the view `key` of `tree_id`: the cached body when the tree's revision has
-/// not changed since it was rendered, or else the body that `render` builds on the blocking
-/// pool, which is then cached.
+/// not changed since it was rendered, or else the view that `load` reads on the blocking
+/// pool, rendered by `render` and then cached.
 ///
-/// The revision is read before `render` reads the tree. A write between the two makes the
+/// The revision is read before `load` reads the tree. A write between the two makes the
 /// body newer than the revision it is cached with, so the next request renders it again.
-async fn cached_view<F>(
+async fn cached_view<V, L, R>(
     store: &web::Data<dyn Store>,
     cache: &ViewCache,
     key: ViewKey,
     tree_id: TreeId,
-    render: F,
+    load: L,
+    render: R,
 ) -> Result<HttpResponse, ApiError>
 where
-    F: FnOnce(&dyn Store) -> ost_linker_core::Result<Result<Rendered, ApiError>> + Send + 'static,
+    V: Send + 'static,
+    L: FnOnce(&dyn Store) -> ost_linker_core::Result<V> + Send + 'static,
+    R: FnOnce(V) -> Result<Rendered, ApiError>,
 {
     let revision = blocking(store, move |store| store.tree_revision(tree_id)).await?;
     if let Some((content_type, body)) = cache.get(&key, revision) {
         return Ok(HttpResponse::Ok().content_type(content_type).body(body));
     }
 
-    let (content_type, body) = blocking(store, render).await??;
+    let view = blocking(store, load).await?;
+    let (content_type, body) = render(view)?;
     cache.put(key, revision, content_type, body.clone());
 
     Ok(HttpResponse::Ok().content_type(content_type).body(body))
@@ -206,10 +210,8 @@ async fn gaps(
     let tree_id = path_id(&path, TreeId::parse)?;
 
     let key = ViewKey::new(tree_id, "gaps".to_owned());
-    cached_view(&store, &cache, key, tree_id, move |store| {
-        Ok(json_body(&store.gaps(tree_id)?))
-    })
-    .await
+    let load = move |store: &dyn Store| store.gaps(tree_id);
+    cached_view(&store, &cache, key, tree_id, load, |gaps| json_body(&gaps)).await
 }
 
 #[derive(Debug, Deserialize)]

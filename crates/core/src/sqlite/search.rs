@@ -51,6 +51,9 @@ pub(super) const INDEX_HITS_SQL: &str = "
 /// of one search while their snippets are built, when there were more matches than were
 /// ranked.
 ///
+/// The column list repeats the table of migration 3 in `schema.rs`, whose text stays as it
+/// was applied, so a change to `search_index` needs a matching change here.
+///
 /// `snippet()` works only in a full-text query. Run on `search_index`, that query finds
 /// every match again, and for a prefix FTS5 merges the match lists of all the words it
 /// covers, which costs as much as the ranking. On this table of at most [`SEARCH_MAX_LIMIT`]
