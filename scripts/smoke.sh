@@ -277,8 +277,8 @@ fi
 request "GET /search?q=Malaga" 200 "$BASE/search?q=Malaga"
 expect_json "GET /search?q=Malaga" 'sorted(item["type"] for item in body["items"])' "['evidence', 'node']"
 
-request "GET /search?q=Zettel&type=evidence" 200 "$BASE/search?q=Zettel&type=evidence"
-expect_json "GET /search?q=Zettel&type=evidence" 'len(body["items"])' 1
+request "GET /search?q=Zetteln&type=evidence" 200 "$BASE/search?q=Zetteln&type=evidence"
+expect_json "GET /search?q=Zetteln&type=evidence" 'len(body["items"])' 1
 
 request "GET /trees/{id}/gaps" 200 "$BASE/trees/$SAMPLE_ID/gaps"
 expect_json "GET /trees/{id}/gaps" 'len(body["opportunities_without_support"])' 2

@@ -140,3 +140,54 @@ async fn outline_follows_tree_changes() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(child_titles(&changed), ["Setup is slow"]);
 }
+
+fn item_titles(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item["title"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[actix_rt::test]
+async fn evidence_pages_and_searches_follow_changes() {
+    let app = test::init_service(
+        App::new().configure(ost_linker_api::routes::configure(state(
+            GateConfig::disabled(),
+        ))),
+    )
+    .await;
+    let get = |uri: &str| test::TestRequest::get().uri(uri).to_request();
+
+    let empty_page: Value = test::call_and_read_body_json(&app, get("/evidence")).await;
+    let empty_search: Value = test::call_and_read_body_json(&app, get("/search?q=quokka")).await;
+    let add_evidence = test::TestRequest::post().uri("/evidence").set_json(json!({
+        "kind": "document",
+        "title": "Quokka census"
+    }));
+    let added = test::call_service(&app, add_evidence.to_request()).await;
+    let added_status = added.status();
+    let one_page: Value = test::call_and_read_body_json(&app, get("/evidence")).await;
+    let one_hit: Value = test::call_and_read_body_json(&app, get("/search?q=quokka")).await;
+    let create_tree = test::TestRequest::post().uri("/trees").set_json(json!({
+        "title": "Wildlife",
+        "outcome": { "title": "Count every quokka" }
+    }));
+    let created = test::call_service(&app, create_tree.to_request()).await;
+    let created_status = created.status();
+    let two_hits: Value = test::call_and_read_body_json(&app, get("/search?q=quokka")).await;
+
+    assert_eq!(item_titles(&empty_page), Vec::<String>::new());
+    assert_eq!(item_titles(&empty_search), Vec::<String>::new());
+    assert_eq!(added_status, StatusCode::CREATED);
+    assert_eq!(item_titles(&one_page), ["Quokka census"]);
+    assert_eq!(item_titles(&one_hit), ["Quokka census"]);
+    assert_eq!(created_status, StatusCode::CREATED);
+    let mut titles = item_titles(&two_hits);
+    titles.sort();
+    assert_eq!(titles, ["Count every quokka", "Quokka census"]);
+}

@@ -307,6 +307,24 @@ pub trait ViewStore: Send + Sync {
     /// revision was R is still current while the revision is R.
     fn tree_revision(&self, tree_id: TreeId) -> Result<Option<i64>>;
 
+    /// Returns the revision of the evidence listing, a number that moves whenever an evidence
+    /// item or a link is created, changed or deleted. A page listed while the revision was R
+    /// is still current while the revision is R.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::Storage`] when the database fails.
+    fn evidence_revision(&self) -> Result<i64>;
+
+    /// Returns the revision of search, which moves as the evidence revision does and also
+    /// whenever a node is created or deleted or its title, description or result changes. A
+    /// search run while the revision was R gives the same results while the revision is R.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::Storage`] when the database fails.
+    fn search_revision(&self) -> Result<i64>;
+
     /// Searches node titles, descriptions and experiment results, and evidence titles,
     /// contents and tags, best match first.
     ///

@@ -39,14 +39,14 @@ fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
 /// The names that a `SCAN` may name without reading a table that grows with the data: the
 /// recursive common table expressions of the node walks, the schema table, which has one
 /// row per table, index and trigger, `json_each` over a bound JSON array, and the temporary
-/// table of one search's hits.
+/// table of one search's matches.
 const SMALL_SCANS: [&str; 6] = [
     "walk",
     "subtree",
     "sqlite_master",
     "json_each",
-    "search_hits",
-    "temp.search_hits",
+    "search_matches",
+    "temp.search_matches",
 ];
 
 /// Returns why a plan line reads a whole table or index, or `None` when it does not.

@@ -886,12 +886,14 @@ fn search_matches_tags() {
 }
 
 #[test]
-fn search_matches_last_word_as_prefix() {
+fn search_matches_whole_words_only() {
     let sample = load_sample();
 
-    let hits = hit_ids(&search(&sample.store, "disponib"));
+    let whole = hit_ids(&search(&sample.store, "disponibilidad"));
+    let start = search(&sample.store, "disponib");
 
-    assert_eq!(hits, [sample.evidence("ev-int-veloria-chat")]);
+    assert_eq!(whole, [sample.evidence("ev-int-veloria-chat")]);
+    assert!(start.is_empty(), "{start:?}");
 }
 
 #[test]
@@ -1150,11 +1152,55 @@ fn search_past_bound_builds_snippets() {
     let store = open();
     quokkas(&store, SEARCH_RANKED_MATCHES + 1);
 
-    let results = store.search(&SearchQuery::new("quokk")).expect("search");
+    let results = store.search(&SearchQuery::new("quokka")).expect("search");
 
     assert!(!results.all_matches_ranked);
     assert_eq!(results.items[0].snippet, "**quokka** 0001");
     assert_eq!(results.items[1].snippet, "**quokka** 0002");
+}
+
+#[test]
+fn search_past_bound_repeats() {
+    let store = open();
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+
+    let first = store.search(&SearchQuery::new("quokka")).expect("first");
+    let second = store.search(&SearchQuery::new("quokka")).expect("second");
+
+    assert_eq!(first, second);
+}
+
+/// A word in more items than a search ranks is ranked among the found matches alone, and a
+/// title still counts more than a body there.
+#[test]
+fn search_for_common_word_ranks_title_above_body() {
+    let store = open();
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+    let other = tree(&store, "Other tree");
+    let in_body = store
+        .create_node(
+            CTX,
+            other.tree.id,
+            NewNode {
+                description: "A quokka was seen near the office.".to_owned(),
+                ..NewNode::new(other.root.id, NodeKind::Opportunity, "Wildlife sightings")
+            },
+        )
+        .expect("node with the word in its body");
+    let in_title = add(&store, &other.root, NodeKind::Opportunity, "Quokka keepers");
+
+    let results = store
+        .search(&SearchQuery {
+            tree_id: Some(other.tree.id),
+            ..SearchQuery::new("quokka")
+        })
+        .expect("search");
+
+    assert!(results.all_matches_ranked);
+    assert_eq!(
+        hit_ids(&results.items),
+        [in_title.id.to_string(), in_body.id.to_string()]
+    );
 }
 
 #[test]
@@ -1364,12 +1410,21 @@ fn migration_indexes_existing_rows() {
         (small.import.id, quote)
     };
     // Turn the file back into a version 2 database that contains the same rows.
-    // NOTE: this undoes migration 3 only. A later migration must be undone here too, or the
-    // reopen below applies it a second time.
+    // NOTE: this undoes migrations 3 and 4 only. A later migration must be undone here too,
+    // or the reopen below applies it a second time.
     {
         let conn = rusqlite::Connection::open(&path).expect("open file");
         conn.execute_batch(
-            "DROP TRIGGER nodes_search_insert;
+            "DROP TRIGGER evidence_revision_insert;
+             DROP TRIGGER evidence_revision_update;
+             DROP TRIGGER evidence_revision_delete;
+             DROP TRIGGER links_revision_insert;
+             DROP TRIGGER links_revision_delete;
+             DROP TRIGGER nodes_revision_insert;
+             DROP TRIGGER nodes_revision_update;
+             DROP TRIGGER nodes_revision_delete;
+             DROP TABLE revisions;
+             DROP TRIGGER nodes_search_insert;
              DROP TRIGGER nodes_search_update;
              DROP TRIGGER nodes_search_delete;
              DROP TRIGGER evidence_search_insert;
@@ -1502,4 +1557,75 @@ fn revision_ignores_other_trees() {
     assert!(before.is_some());
     assert_eq!(revision(&store, first.tree.id), before);
     assert_eq!(revision(&store, TreeId::generate()), None);
+}
+
+/// The evidence and search revisions, read together.
+fn store_revisions(store: &SqliteStore) -> (i64, i64) {
+    let evidence = store.evidence_revision().expect("evidence revision");
+    let search = store.search_revision().expect("search revision");
+    (evidence, search)
+}
+
+#[test]
+fn store_revisions_follow_what_they_cover() {
+    let store = open();
+    let small = small(&store);
+    let mut last = store_revisions(&store);
+    let mut assert_moved = |case: &str, evidence: bool, search: bool| {
+        let now = store_revisions(&store);
+        let moved = (now.0 != last.0, now.1 != last.1);
+        assert_eq!(
+            moved,
+            (evidence, search),
+            "{case}: (evidence, search) moved"
+        );
+        last = now;
+    };
+
+    let node = add(
+        &store,
+        &small.tree.root,
+        NodeKind::Opportunity,
+        "Invisible value",
+    );
+    assert_moved("add node", false, true);
+
+    let patch = NodePatch {
+        position: Some(0),
+        ..NodePatch::default()
+    };
+    store.update_node(CTX, node.id, patch, None).expect("move");
+    assert_moved("move node", false, false);
+
+    let patch = NodePatch {
+        title: Some("Value stays invisible".into()),
+        ..NodePatch::default()
+    };
+    store
+        .update_node(CTX, node.id, patch, None)
+        .expect("rename");
+    assert_moved("rename node", false, true);
+
+    let item = evidence(&store, "Interview", "Nobody saw the report", &[]);
+    assert_moved("add evidence", true, true);
+
+    let patch = EvidencePatch {
+        tags: Some(vec!["reporting".into()]),
+        ..EvidencePatch::default()
+    };
+    store.update_evidence(CTX, item, patch, None).expect("tag");
+    assert_moved("tag evidence", true, true);
+
+    link(&store, &node, item, Relation::Supports);
+    assert_moved("link", true, true);
+
+    store
+        .delete_node(CTX, node.id, ost_linker_core::DeleteMode::Subtree, None)
+        .expect("delete linked node");
+    assert_moved("delete linked node", true, true);
+
+    store
+        .delete_evidence(CTX, item, false, None)
+        .expect("delete evidence");
+    assert_moved("delete evidence", true, true);
 }

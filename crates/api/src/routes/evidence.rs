@@ -7,9 +7,10 @@ use ost_linker_core::{
 };
 use serde::Deserialize;
 
-use super::{blocking, page_cursor, page_limit, with_allow, with_etag};
+use super::{blocking, json_body, page_cursor, page_limit, respond_cached, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
+use crate::view_cache::{ViewCache, ViewKey, ViewScope};
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -81,8 +82,11 @@ struct ListQuery {
     linked: Option<bool>,
 }
 
+/// `GET /evidence`: one page of evidence items, oldest first. The rendered page is reused until
+/// an evidence item or a link changes (see [`crate::view_cache`]).
 async fn list_evidence(
     store: web::Data<dyn Store>,
+    cache: web::Data<ViewCache>,
     StrictQuery(query): StrictQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(query.limit)?;
@@ -94,12 +98,12 @@ async fn list_evidence(
         linked: query.linked,
     };
 
-    let page = blocking(&store, move |store| {
-        store.list_evidence(&filter, PageRequest { limit, after })
-    })
-    .await?;
+    let page = PageRequest { limit, after };
 
-    Ok(HttpResponse::Ok().json(page))
+    // The key names the parsed filter and page, so spellings of the same query share one entry.
+    let key = ViewKey::new(ViewScope::Evidence, format!("{filter:?} {page:?}"));
+    let load = move |store: &dyn Store| store.list_evidence(&filter, page);
+    respond_cached(&store, &cache, key, load, |page| json_body(&page)).await
 }
 
 async fn get_evidence(

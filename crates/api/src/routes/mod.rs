@@ -11,13 +11,14 @@ mod views;
 use std::sync::Arc;
 
 use actix_web::dev::HttpServiceFactory;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use ost_linker_core::Store;
 use service_token_gate::ServiceTokenGate;
 
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
-use crate::view_cache::ViewCache;
+use crate::view_cache::{ViewCache, ViewKey};
 use crate::write::etag;
 
 /// The state every worker's application shares.
@@ -29,7 +30,8 @@ pub struct AppState {
     pub gate: ServiceTokenGate,
     /// The maximum request body size in bytes.
     pub body_limit: usize,
-    /// The rendered outlines and gap reports, shared by every worker.
+    /// The rendered outlines, gap reports, evidence pages and searches, shared by every
+    /// worker.
     pub view_cache: Arc<ViewCache>,
 }
 
@@ -90,6 +92,46 @@ where
         .map_err(|_| ApiError::PoolGone)?;
 
     result.map_err(ApiError::from)
+}
+
+/// Responds with the response `key`: the cached body when the revision of its scope has not
+/// changed since it was rendered, or else the value that `load` reads on the blocking pool,
+/// rendered by `render` and then cached.
+///
+/// The revision is read before `load` reads the store. A write between the two makes the
+/// body newer than the revision it is cached with, so the next request renders it again.
+async fn respond_cached<V, L, R>(
+    store: &web::Data<dyn Store>,
+    cache: &ViewCache,
+    key: ViewKey,
+    load: L,
+    render: R,
+) -> Result<HttpResponse, ApiError>
+where
+    V: Send + 'static,
+    L: FnOnce(&dyn Store) -> ost_linker_core::Result<V> + Send + 'static,
+    R: FnOnce(V) -> Result<Rendered, ApiError>,
+{
+    let scope = key.scope();
+    let revision = blocking(store, move |store| scope.revision(store)).await?;
+    if let Some((content_type, body)) = cache.get(&key, revision) {
+        return Ok(HttpResponse::Ok().content_type(content_type).body(body));
+    }
+
+    let value = blocking(store, load).await?;
+    let (content_type, body) = render(value)?;
+    cache.put(key, revision, content_type, body.clone());
+
+    Ok(HttpResponse::Ok().content_type(content_type).body(body))
+}
+
+/// A rendered response: its media type and body.
+type Rendered = (&'static str, Bytes);
+
+/// Renders `value` as a JSON response body.
+fn json_body(value: &impl serde::Serialize) -> Result<Rendered, ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::Render)?;
+    Ok(("application/json", Bytes::from(body)))
 }
 
 /// The body of an unpaginated listing.

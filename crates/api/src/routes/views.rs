@@ -10,18 +10,15 @@ use ost_linker_core::{
     NodeId, OUTLINE_MAX_DEPTH, Outline, OutlineRequest, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
     SearchEntity, SearchKind, SearchQuery, Store, TreeId,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{blocking, with_allow};
+use super::{json_body, respond_cached, with_allow};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictQuery, path_id};
-use crate::view_cache::{ViewCache, ViewKey};
+use crate::view_cache::{ViewCache, ViewKey, ViewScope};
 
 /// The media type of the Markdown outline.
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
-
-/// The media type of the JSON views.
-const JSON: &str = "application/json";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
@@ -95,7 +92,7 @@ async fn outline(
     // The key names the parsed request, so spellings of the same query share one entry.
     let start = request.start.map_or_else(String::new, |id| id.to_string());
     let key = ViewKey::new(
-        tree_id,
+        ViewScope::Tree(tree_id),
         format!(
             "outline markdown={markdown} node={start} depth={}",
             request.depth
@@ -108,47 +105,7 @@ async fn outline(
         }
         json_body(&outline)
     };
-    cached_view(&store, &cache, key, tree_id, load, render).await
-}
-
-/// Responds with the view `key` of `tree_id`: the cached body when the tree's revision has
-/// not changed since it was rendered, or else the view that `load` reads on the blocking
-/// pool, rendered by `render` and then cached.
-///
-/// The revision is read before `load` reads the tree. A write between the two makes the
-/// body newer than the revision it is cached with, so the next request renders it again.
-async fn cached_view<V, L, R>(
-    store: &web::Data<dyn Store>,
-    cache: &ViewCache,
-    key: ViewKey,
-    tree_id: TreeId,
-    load: L,
-    render: R,
-) -> Result<HttpResponse, ApiError>
-where
-    V: Send + 'static,
-    L: FnOnce(&dyn Store) -> ost_linker_core::Result<V> + Send + 'static,
-    R: FnOnce(V) -> Result<Rendered, ApiError>,
-{
-    let revision = blocking(store, move |store| store.tree_revision(tree_id)).await?;
-    if let Some((content_type, body)) = cache.get(&key, revision) {
-        return Ok(HttpResponse::Ok().content_type(content_type).body(body));
-    }
-
-    let view = blocking(store, load).await?;
-    let (content_type, body) = render(view)?;
-    cache.put(key, revision, content_type, body.clone());
-
-    Ok(HttpResponse::Ok().content_type(content_type).body(body))
-}
-
-/// A rendered view: its media type and body.
-type Rendered = (&'static str, Bytes);
-
-/// Renders `value` as a JSON view.
-fn json_body(value: &impl Serialize) -> Result<Rendered, ApiError> {
-    let body = serde_json::to_vec(value).map_err(ApiError::Render)?;
-    Ok((JSON, Bytes::from(body)))
+    respond_cached(&store, &cache, key, load, render).await
 }
 
 /// Returns whether `format` requests Markdown rather than JSON.
@@ -209,9 +166,9 @@ async fn gaps(
 ) -> Result<HttpResponse, ApiError> {
     let tree_id = path_id(&path, TreeId::parse)?;
 
-    let key = ViewKey::new(tree_id, "gaps".to_owned());
+    let key = ViewKey::new(ViewScope::Tree(tree_id), "gaps".to_owned());
     let load = move |store: &dyn Store| store.gaps(tree_id);
-    cached_view(&store, &cache, key, tree_id, load, |gaps| json_body(&gaps)).await
+    respond_cached(&store, &cache, key, load, |gaps| json_body(&gaps)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,9 +185,9 @@ struct SearchParams {
 /// `GET /search?q=`: full-text search over node titles, descriptions and experiment
 /// results, and evidence titles, contents and tags, best match first.
 ///
-/// Every word of `q` must match, as written: quotes, `AND`, `NEAR(`, `*`, `-` and `col:`
-/// have no special meaning. The last word also matches as a prefix, and accents are
-/// ignored, so `Malaga` finds `Málaga`. Punctuation and emoji are not indexed.
+/// Every word of `q` must match as a whole word, as written: quotes, `AND`, `NEAR(`, `*`,
+/// `-` and `col:` have no special meaning. Accents are ignored, so `Malaga` finds `Málaga`.
+/// Punctuation and emoji are not indexed.
 ///
 /// Filters, all optional:
 ///
@@ -244,15 +201,21 @@ struct SearchParams {
 /// "all_matches_ranked"}`. `tree_id` is set for nodes only. `snippet` is a short excerpt of
 /// the best-matching field, with the matched words between `**` markers and cuts marked by
 /// `…`. `rank` is the FTS5 bm25 score: more negative is better, and items are sorted by it.
+/// It orders the items of one response and is not comparable across searches.
 ///
 /// Search ranks at most 1,000 matches that pass the filters, the ones added to the search
 /// index last. When the text matches more, `all_matches_ranked` is false and the items are
-/// the best of those.
+/// the best of those. When a word is in more than 1,000 items, bm25 weighs the words among
+/// the ranked matches only, where each word is in every match, so all words weigh the same.
+///
+/// The rendered results are reused until a node, an evidence item or a link changes (see
+/// [`crate::view_cache`]).
 ///
 /// A `q` that is missing gives 400 `invalid_query`. A `q` that is empty after trimming, or
 /// longer than 1,000 characters, gives 400 `invalid_search_query`.
 async fn search(
     store: web::Data<dyn Store>,
+    cache: web::Data<ViewCache>,
     StrictQuery(query): StrictQuery<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     let params = query;
@@ -266,9 +229,10 @@ async fn search(
         limit: parse_limit(params.limit.as_deref())?,
     };
 
-    let results = blocking(&store, move |store| store.search(&search)).await?;
-
-    Ok(HttpResponse::Ok().json(results))
+    // The key names the parsed search, so spellings of the same query share one entry.
+    let key = ViewKey::new(ViewScope::Search, format!("{search:?}"));
+    let load = move |store: &dyn Store| store.search(&search);
+    respond_cached(&store, &cache, key, load, |results| json_body(&results)).await
 }
 
 fn parse_tree_id(tree_id: Option<&str>) -> Result<Option<TreeId>, ApiError> {

@@ -59,8 +59,8 @@ pub struct SqliteStore {
     /// The read-only connection that runs every full-text search, one at a time, present
     /// when `readers` is.
     ///
-    /// A search ranks at most 1,000 matches, but its time and memory still grow with its
-    /// number of matches, more slowly than its ranking did (figures in BENCHMARKS.md). One
+    /// A search ranks at most 1,000 matches, and copies them into a temporary table of its
+    /// own when a word is common, which takes several milliseconds and a few MiB. One
     /// connection bounds that memory and leaves the pool to other reads.
     /// NOTE: a quick search waits behind a slow one.
     searcher: Option<ConnectionThread>,
@@ -395,11 +395,14 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ("idempotency::INSERT_SQL", idempotency::INSERT_SQL),
         ("idempotency::FIND_SQL", idempotency::FIND_SQL),
         ("views::LINK_COUNTS_SQL", views::LINK_COUNTS_SQL),
-        ("search::RANK_SQL", search::RANK_SQL),
+        ("views::COUNTER_SQL", views::COUNTER_SQL),
+        ("search::FIND_SQL", search::FIND_SQL),
+        ("search::WORD_MATCHES_SQL", search::WORD_MATCHES_SQL),
+        ("search::INDEX_RANK_SQL", search::INDEX_RANK_SQL),
         ("search::INDEX_HITS_SQL", search::INDEX_HITS_SQL),
-        ("search::HITS_TABLE_SQL", search::HITS_TABLE_SQL),
-        ("search::CLEAR_HITS_SQL", search::CLEAR_HITS_SQL),
-        ("search::COPY_HITS_SQL", search::COPY_HITS_SQL),
+        ("search::MATCHES_TABLE_SQL", search::MATCHES_TABLE_SQL),
+        ("search::COPY_MATCHES_SQL", search::COPY_MATCHES_SQL),
+        ("search::TABLE_RANK_SQL", search::TABLE_RANK_SQL),
         ("search::TABLE_HITS_SQL", search::TABLE_HITS_SQL),
     ]
 }

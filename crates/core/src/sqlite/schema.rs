@@ -190,6 +190,55 @@ const MIGRATIONS: &[&str] = &[
            evidence.content,
            coalesce((SELECT group_concat(value, ' ') FROM json_each(evidence.tags)), '')
     FROM evidence JOIN search_index_keys ON search_index_keys.entity_id = evidence.id;",
+    // 4: revision counters for the responses that read across trees.
+    //
+    // `evidence` moves when an evidence item or a link is added, changed or removed, since
+    // the listing shows items and filters them by whether they have links. `search` also
+    // moves when a node is added or removed or its indexed text changes, and not when it only
+    // moves, although the store's update sets every column. Deleting a node or
+    // an evidence item deletes its links through foreign keys, which runs the link triggers.
+    "CREATE TABLE revisions (
+        name   TEXT PRIMARY KEY,
+        value  INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+
+    INSERT INTO revisions (name, value) VALUES ('evidence', 0), ('search', 0);
+
+    CREATE TRIGGER evidence_revision_insert AFTER INSERT ON evidence BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name IN ('evidence', 'search');
+    END;
+
+    CREATE TRIGGER evidence_revision_update AFTER UPDATE ON evidence BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name IN ('evidence', 'search');
+    END;
+
+    CREATE TRIGGER evidence_revision_delete AFTER DELETE ON evidence BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name IN ('evidence', 'search');
+    END;
+
+    CREATE TRIGGER links_revision_insert AFTER INSERT ON links BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name IN ('evidence', 'search');
+    END;
+
+    CREATE TRIGGER links_revision_delete AFTER DELETE ON links BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name IN ('evidence', 'search');
+    END;
+
+    CREATE TRIGGER nodes_revision_insert AFTER INSERT ON nodes BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name = 'search';
+    END;
+
+    CREATE TRIGGER nodes_revision_update AFTER UPDATE OF title, description, result ON nodes
+    WHEN OLD.title IS NOT NEW.title
+      OR OLD.description IS NOT NEW.description
+      OR OLD.result IS NOT NEW.result
+    BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name = 'search';
+    END;
+
+    CREATE TRIGGER nodes_revision_delete AFTER DELETE ON nodes BEGIN
+        UPDATE revisions SET value = value + 1 WHERE name = 'search';
+    END;",
 ];
 
 /// The schema version this build creates and understands.

@@ -1,5 +1,12 @@
 //! Full-text search over the `search_index` FTS5 table, which triggers keep in step with the
 //! `nodes` and `evidence` tables.
+//!
+//! A search runs in three steps, each bounded by [`SEARCH_RANKED_MATCHES`] rather than by the
+//! size of the store: [`find`] the newest matches, [`rank`] them with bm25, and [`read_hits`]
+//! for the best of them. FTS5's bm25 counts the items that contain each word of the query,
+//! once per query, by reading that word's whole match list. For a word in more items than
+//! are ranked, the found matches are copied into a table of their own first, so bm25 counts
+//! only among them.
 
 use std::collections::HashMap;
 
@@ -13,15 +20,14 @@ use crate::model::{
     SearchKind, SearchQuery, SearchResults,
 };
 
-/// The first step: the row ids and bm25 scores of the newest matches that pass the filters,
-/// those with the highest row ids, which are the last added to the index.
+/// The row ids of the newest matches that pass the filters, those with the highest row ids,
+/// which are the last added to the index.
 ///
-/// `?5` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. The bm25
-/// weights follow the table's columns. The four unindexed columns get 0, and title, body and
-/// tags get 4, 1 and 2, so a word in a title counts most. A tree filter keeps the tree's
+/// `?5` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. FTS5 reads
+/// a word's match list from its end and stops at the limit. A tree filter keeps the tree's
 /// nodes and the evidence linked to one or more of them.
-pub(super) const RANK_SQL: &str = "
-    SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0)
+pub(super) const FIND_SQL: &str = "
+    SELECT rowid
     FROM search_index
     WHERE search_index MATCH ?1
       AND (?2 IS NULL OR entity_type = ?2)
@@ -34,11 +40,26 @@ pub(super) const RANK_SQL: &str = "
     ORDER BY rowid DESC
     LIMIT ?5";
 
-/// The second step when every match was ranked: the fields of the chosen matches, whose row
-/// ids `?4` lists as a JSON array, and a snippet of each one's best-matching column.
+/// One row for each item that one word of the query matches, `?2` rows at most.
+pub(super) const WORD_MATCHES_SQL: &str =
+    "SELECT 1 FROM search_index WHERE search_index MATCH ?1 LIMIT ?2";
+
+/// The bm25 scores of the found matches, whose row ids `?4` lists as a JSON array, in the
+/// index.
 ///
-/// `?2` and `?3`, the lowest and highest of those row ids, let FTS5 skip the rest of its
-/// index. The `+` keeps the `IN` list from FTS5, which would run the match once per id.
+/// The bm25 weights follow the table's columns. The four unindexed columns get 0, and title,
+/// body and tags get 4, 1 and 2, so a word in a title counts most. `?2` and `?3`, the lowest
+/// and highest of the row ids, let FTS5 skip the rest of its index. The `+` keeps the `IN`
+/// list from FTS5, which would run the match once per id.
+pub(super) const INDEX_RANK_SQL: &str = "
+    SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0)
+    FROM search_index
+    WHERE search_index MATCH ?1
+      AND rowid BETWEEN ?2 AND ?3
+      AND +rowid IN (SELECT value FROM json_each(?4))";
+
+/// The fields of the best matches, chosen as in [`INDEX_RANK_SQL`], and a snippet of each
+/// one's best-matching column.
 pub(super) const INDEX_HITS_SQL: &str = "
     SELECT rowid, entity_type, entity_id, kind, title, tree_id,
            snippet(search_index, -1, '**', '**', '…', 16)
@@ -47,20 +68,13 @@ pub(super) const INDEX_HITS_SQL: &str = "
       AND rowid BETWEEN ?2 AND ?3
       AND +rowid IN (SELECT value FROM json_each(?4))";
 
-/// A temporary FTS5 table with the columns and tokenizer of `search_index`. It keeps the hits
-/// of one search while their snippets are built, when there were more matches than were
-/// ranked.
+/// A temporary FTS5 table with the columns and tokenizer of `search_index`, which holds the
+/// found matches of one search while they are ranked.
 ///
 /// The column list repeats the table of migration 3 in `schema.rs`, whose text stays as it
 /// was applied, so a change to `search_index` needs a matching change here.
-///
-/// `snippet()` works only in a full-text query. Run on `search_index`, that query finds
-/// every match again, and for a prefix FTS5 merges the match lists of all the words it
-/// covers, which costs as much as the ranking. On this table of at most [`SEARCH_MAX_LIMIT`]
-/// rows it finds only the hits. Filling the table costs more than [`INDEX_HITS_SQL`] for a
-/// few hundred matches, so it serves only searches with more.
-pub(super) const HITS_TABLE_SQL: &str = "
-    CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_hits USING fts5 (
+pub(super) const MATCHES_TABLE_SQL: &str = "
+    CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_matches USING fts5 (
         entity_type UNINDEXED,
         entity_id UNINDEXED,
         tree_id UNINDEXED,
@@ -71,52 +85,100 @@ pub(super) const HITS_TABLE_SQL: &str = "
         tokenize = 'unicode61 remove_diacritics 2'
     )";
 
-/// Empties [`HITS_TABLE_SQL`]'s table before a search fills it.
-pub(super) const CLEAR_HITS_SQL: &str = "DELETE FROM temp.search_hits";
-
-/// Copies the chosen matches, whose row ids `?1` lists as a JSON array, into the hits table.
-pub(super) const COPY_HITS_SQL: &str = "
-    INSERT INTO temp.search_hits (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
+/// Copies the found matches, whose row ids `?1` lists as a JSON array, into the matches table.
+pub(super) const COPY_MATCHES_SQL: &str = "
+    INSERT INTO temp.search_matches
+        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
     SELECT rowid, entity_type, entity_id, tree_id, kind, title, body, tags
     FROM main.search_index
     WHERE rowid IN (SELECT value FROM json_each(?1))";
 
-/// The second step when there were more matches than were ranked: the fields of the hits
-/// copied by [`COPY_HITS_SQL`] and a snippet of each one's best-matching column.
+/// [`INDEX_RANK_SQL`] on the matches table.
+pub(super) const TABLE_RANK_SQL: &str = "
+    SELECT rowid, bm25(search_matches, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0)
+    FROM temp.search_matches
+    WHERE search_matches MATCH ?1
+      AND rowid BETWEEN ?2 AND ?3
+      AND +rowid IN (SELECT value FROM json_each(?4))";
+
+/// [`INDEX_HITS_SQL`] on the matches table.
 pub(super) const TABLE_HITS_SQL: &str = "
     SELECT rowid, entity_type, entity_id, kind, title, tree_id,
-           snippet(search_hits, -1, '**', '**', '…', 16)
-    FROM temp.search_hits
-    WHERE search_hits MATCH ?1";
+           snippet(search_matches, -1, '**', '**', '…', 16)
+    FROM temp.search_matches
+    WHERE search_matches MATCH ?1
+      AND rowid BETWEEN ?2 AND ?3
+      AND +rowid IN (SELECT value FROM json_each(?4))";
 
-/// Runs a search in two steps in one snapshot: [`rank`] and [`read_hits`].
+/// The table that a search ranks its found matches in, as its two statements.
+struct Ranking {
+    rank_sql: &'static str,
+    hits_sql: &'static str,
+}
+
+/// Ranks in `search_index`, where bm25 counts each word's items in the whole index.
+const IN_INDEX: Ranking = Ranking {
+    rank_sql: INDEX_RANK_SQL,
+    hits_sql: INDEX_HITS_SQL,
+};
+
+/// Ranks in the table of [`MATCHES_TABLE_SQL`], where bm25 counts only the found matches.
+const IN_MATCHES_TABLE: Ranking = Ranking {
+    rank_sql: TABLE_RANK_SQL,
+    hits_sql: TABLE_HITS_SQL,
+};
+
+/// Runs a search in one snapshot: [`find`], [`rank`] and [`read_hits`].
 ///
 /// SQLite computes every result column of every row that a statement sorts, so a single
-/// statement would build a snippet for each match. The two steps build one per result.
+/// statement would build a snippet for each match. Ranking first builds one per result.
 pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<SearchResults> {
-    let expression = match_expression(&query.text)?;
+    let words = match_words(&query.text)?;
+    let expression = words.join(" ");
+    conn.prepare_cached(MATCHES_TABLE_SQL)?.execute([])?;
 
     let tx = conn.transaction()?;
     if let Some(tree_id) = query.tree_id {
         trees::ensure_exists(&tx, tree_id)?;
     }
-    let ranked = rank(&tx, &expression, query)?;
-    let items = read_hits(&tx, &expression, &ranked)?;
-    tx.commit()?;
+    let mut found = find(&tx, &expression, query)?;
+    let all_matches_ranked = found.len() <= SEARCH_RANKED_MATCHES as usize;
+    found.truncate(SEARCH_RANKED_MATCHES as usize);
+    if found.is_empty() {
+        return Ok(SearchResults {
+            items: Vec::new(),
+            all_matches_ranked,
+        });
+    }
 
+    let ranking = if has_common_word(&tx, &words)? {
+        tx.prepare_cached(COPY_MATCHES_SQL)?
+            .execute([json_array(&found)])?;
+        &IN_MATCHES_TABLE
+    } else {
+        &IN_INDEX
+    };
+    let best = rank(&tx, ranking, &expression, &found, query.limit)?;
+    let items = read_hits(&tx, ranking, &expression, &best)?;
+
+    // Rolling back empties the matches table for the next search, faster than a delete.
+    tx.rollback()?;
     Ok(SearchResults {
         items,
-        all_matches_ranked: ranked.all_matches_ranked,
+        all_matches_ranked,
     })
 }
 
-/// Turns user text into an FTS5 query that matches every word as written.
+/// Turns user text into FTS5 strings, one per word, that match the word as written.
 ///
 /// Each white-space-separated word becomes an FTS5 string, with any `"` doubled, so no
-/// operator, column filter or bracket in the text has its FTS5 meaning. The strings are
-/// joined by spaces, which FTS5 reads as AND, and the last one gets `*` to match as a prefix.
-/// A word with no letter or digit, such as `-`, yields no token, and FTS5 ignores it.
-fn match_expression(text: &str) -> Result<String> {
+/// operator, column filter, bracket or `*` in the text has its FTS5 meaning. Joined by
+/// spaces, which FTS5 reads as AND, they match items that have every word. A word with no
+/// letter or digit, such as `-`, yields no token, and FTS5 ignores it.
+///
+/// No word matches as a prefix. A prefix makes FTS5 merge the match lists of every word it
+/// covers before it can return the newest match, so its cost grows with the store.
+fn match_words(text: &str) -> Result<Vec<String>> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(Error::InvalidSearchQuery {
@@ -135,27 +197,16 @@ fn match_expression(text: &str) -> Result<String> {
         });
     }
 
-    let mut strings: Vec<String> = trimmed
+    Ok(trimmed
         .split_whitespace()
         .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
-        .collect();
-    if let Some(last) = strings.last_mut() {
-        last.push('*');
-    }
-
-    Ok(strings.join(" "))
+        .collect())
 }
 
-/// The best matches of a search, as row ids with their bm25 scores, best first.
-struct Ranked {
-    best: Vec<(i64, f64)>,
-    all_matches_ranked: bool,
-}
-
-/// Scores the newest matches, at most [`SEARCH_RANKED_MATCHES`], and keeps the best
-/// `query.limit` of them. Equal scores keep the older match first.
-fn rank(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Ranked> {
-    let mut statement = conn.prepare_cached(RANK_SQL)?;
+/// Returns the row ids of the newest matches that pass the query's filters, newest first,
+/// one more than [`SEARCH_RANKED_MATCHES`] at most.
+fn find(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Vec<i64>> {
+    let mut statement = conn.prepare_cached(FIND_SQL)?;
     let rows = statement.query_map(
         params![
             expression,
@@ -164,50 +215,82 @@ fn rank(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Rank
             query.tree_id,
             SEARCH_RANKED_MATCHES + 1
         ],
+        |row| row.get::<_, i64>(0),
+    );
+
+    rows.and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(|err| rejected(err, expression))
+}
+
+/// Returns whether one of `words` matches more items than a search ranks, counting each up
+/// to one more than that.
+fn has_common_word(conn: &Connection, words: &[String]) -> Result<bool> {
+    let mut statement = conn.prepare_cached(WORD_MATCHES_SQL)?;
+    for word in words {
+        let mut rows = statement
+            .query(params![word, SEARCH_RANKED_MATCHES + 1])
+            .map_err(|err| rejected(err, word))?;
+        let mut count = 0;
+        while rows.next().map_err(|err| rejected(err, word))?.is_some() {
+            count += 1;
+        }
+        if count > SEARCH_RANKED_MATCHES {
+            return Ok(true);
+        }
+    }
+
+    Ok(false)
+}
+
+/// Scores the found matches with bm25 and returns the best `limit` of them as row ids with
+/// their scores, best first. Equal scores keep the older match first.
+fn rank(
+    conn: &Connection,
+    ranking: &Ranking,
+    expression: &str,
+    found: &[i64],
+    limit: u32,
+) -> Result<Vec<(i64, f64)>> {
+    let Some(chosen) = Chosen::new(found) else {
+        return Ok(Vec::new());
+    };
+
+    let mut statement = conn.prepare_cached(ranking.rank_sql)?;
+    let rows = statement.query_map(
+        params![expression, chosen.lowest, chosen.highest, chosen.listed],
         |row| Ok((row.get::<_, i64>(0)?, row.get::<_, f64>(1)?)),
     );
     let mut scored = rows
         .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .map_err(|err| rejected(err, expression))?;
 
-    let all_matches_ranked = scored.len() <= SEARCH_RANKED_MATCHES as usize;
-    scored.truncate(SEARCH_RANKED_MATCHES as usize);
     scored.sort_by(|(rowid_a, score_a), (rowid_b, score_b)| {
         score_a.total_cmp(score_b).then(rowid_a.cmp(rowid_b))
     });
-    scored.truncate(query.limit.clamp(1, SEARCH_MAX_LIMIT) as usize);
-
-    Ok(Ranked {
-        best: scored,
-        all_matches_ranked,
-    })
+    scored.truncate(limit.clamp(1, SEARCH_MAX_LIMIT) as usize);
+    Ok(scored)
 }
 
-/// Reads the fields and snippets of the ranked matches, best first: from the index when
-/// every match was ranked, or else through the table of [`HITS_TABLE_SQL`], which it creates
-/// on first use.
-fn read_hits(conn: &Connection, expression: &str, ranked: &Ranked) -> Result<Vec<SearchHit>> {
-    let best = &ranked.best;
-    let rowids = best.iter().map(|&(rowid, _)| rowid);
-    let (Some(lowest), Some(highest)) = (rowids.clone().min(), rowids.clone().max()) else {
+/// Reads the fields and snippets of the best matches, in the order of `best`.
+fn read_hits(
+    conn: &Connection,
+    ranking: &Ranking,
+    expression: &str,
+    best: &[(i64, f64)],
+) -> Result<Vec<SearchHit>> {
+    let rowids: Vec<i64> = best.iter().map(|&(rowid, _)| rowid).collect();
+    let Some(chosen) = Chosen::new(&rowids) else {
         return Ok(Vec::new());
     };
-    let listed = rowids.map(|rowid| rowid.to_string()).collect::<Vec<_>>();
-    let listed = format!("[{}]", listed.join(","));
 
-    let rows = if ranked.all_matches_ranked {
-        conn.prepare_cached(INDEX_HITS_SQL)?
-            .query_map(params![expression, lowest, highest, listed], from_row)
-            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
-    } else {
-        conn.prepare_cached(HITS_TABLE_SQL)?.execute([])?;
-        conn.prepare_cached(CLEAR_HITS_SQL)?.execute([])?;
-        conn.prepare_cached(COPY_HITS_SQL)?.execute([listed])?;
-        conn.prepare_cached(TABLE_HITS_SQL)?
-            .query_map([expression], from_row)
-            .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
-    };
-    let mut hits = rows.map_err(|err| rejected(err, expression))?;
+    let mut statement = conn.prepare_cached(ranking.hits_sql)?;
+    let rows = statement.query_map(
+        params![expression, chosen.lowest, chosen.highest, chosen.listed],
+        from_row,
+    );
+    let mut hits = rows
+        .and_then(|rows| rows.collect::<rusqlite::Result<HashMap<_, _>>>())
+        .map_err(|err| rejected(err, expression))?;
 
     let ordered = best
         .iter()
@@ -218,6 +301,31 @@ fn read_hits(conn: &Connection, expression: &str, ranked: &Ranked) -> Result<Vec
         })
         .collect();
     Ok(ordered)
+}
+
+/// Row ids that a statement picks out of an FTS5 table: their bounds, and the ids as a JSON
+/// array for `json_each`.
+struct Chosen {
+    lowest: i64,
+    highest: i64,
+    listed: String,
+}
+
+impl Chosen {
+    /// Describes `rowids`, or returns `None` when there are none.
+    fn new(rowids: &[i64]) -> Option<Self> {
+        Some(Self {
+            lowest: *rowids.iter().min()?,
+            highest: *rowids.iter().max()?,
+            listed: json_array(rowids),
+        })
+    }
+}
+
+/// Writes row ids as a JSON array.
+fn json_array(rowids: &[i64]) -> String {
+    let listed: Vec<String> = rowids.iter().map(i64::to_string).collect();
+    format!("[{}]", listed.join(","))
 }
 
 /// Reads one row of [`INDEX_HITS_SQL`] or [`TABLE_HITS_SQL`] as its row id and a hit whose

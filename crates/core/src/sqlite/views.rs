@@ -30,6 +30,14 @@ impl ViewStore for SqliteStore {
         history::revision(&self.read(), tree_id)
     }
 
+    fn evidence_revision(&self) -> Result<i64> {
+        counter(&self.read(), "evidence")
+    }
+
+    fn search_revision(&self) -> Result<i64> {
+        counter(&self.read(), "search")
+    }
+
     fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
         match &self.searcher {
             Some(searcher) => {
@@ -39,6 +47,16 @@ impl ViewStore for SqliteStore {
             None => search::search(&mut self.read(), query),
         }
     }
+}
+
+/// The value of one of the counters that triggers move on every change to what it covers.
+pub(super) const COUNTER_SQL: &str = "SELECT value FROM revisions WHERE name = ?1";
+
+/// Reads the counter `name` of the `revisions` table.
+fn counter(conn: &Connection, name: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(COUNTER_SQL)?
+        .query_row([name], |row| row.get(0))?)
 }
 
 /// The number of links from one node, by relation.
