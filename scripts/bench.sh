@@ -72,8 +72,6 @@ readonly STARTUP_TIMEOUT_SECONDS=60
 # The term of the 200-node tree's titles, found nowhere else, so its search has the same
 # number of matches at every database size.
 readonly FIXED_TERM=zephyrquill
-# A word of the generator's vocabulary, in most evidence items.
-readonly COMMON_TERM=staff
 
 WORK_DIR=$(mktemp -d)
 readonly WORK_DIR
@@ -234,6 +232,33 @@ BENCH_PARENTS=$(IFS=,; echo "${parents[*]}")
 export BENCH_PARENTS
 readonly POST_SCRIPT="$REPO_DIR/scripts/bench/post_node.lua"
 
+# Request paths that the response cache cannot answer, since each list holds more distinct
+# requests than the cache keeps (256) and wrk sends them in turn: searches for two different
+# words of the generator's vocabulary, each in most evidence items, and evidence pages that
+# start after 1,000 different items.
+readonly PATHS_SCRIPT="$REPO_DIR/scripts/bench/paths.lua"
+readonly SEARCH_PATHS="$WORK_DIR/search_paths" EVIDENCE_PATHS="$WORK_DIR/evidence_paths"
+python3 - "$SEARCH_PATHS" <<'PY'
+import sys
+words = ["staff", "shift", "week", "manager", "team", "schedule", "hours", "rota", "swap",
+         "late", "cover", "holiday", "store", "depot", "export", "phone", "draft", "budget",
+         "overtime", "roster"]
+with open(sys.argv[1], "w") as out:
+    for first in words:
+        for second in words:
+            if first != second:
+                out.write("/search?q=%s%%20%s\n" % (first, second))
+PY
+cursor=""
+: >"$EVIDENCE_PATHS"
+for _ in 1 2 3 4 5; do
+  page=$(call 200 "$OPEN/evidence?limit=200${cursor:+&cursor=$cursor}")
+  python3 -c 'import json, sys
+for item in json.load(sys.stdin)["items"]:
+    print("/evidence?cursor=" + item["id"])' <<<"$page" >>"$EVIDENCE_PATHS"
+  cursor=$(field next_cursor <<<"$page")
+done
+
 # Cases: name, server, path, expected status, how the request is made, and connections.
 CASES=()
 add_case() { CASES+=("$1|$2|$3|$4|${5:-}|${6:-$CONNECTIONS}"); }
@@ -244,10 +269,10 @@ for server in "${servers[@]}"; do
   add_case "GET /trees/{id}" "$server" "/trees/$TREE_ID" 200
   add_case "GET /trees/{id}/outline" "$server" "/trees/$TREE_ID/outline" 200
   add_case "GET /evidence" "$server" /evidence 200
+  add_case "GET /evidence uncached" "$server" "$(head -n 1 "$EVIDENCE_PATHS")" 200 "paths=$EVIDENCE_PATHS"
   add_case "GET /search fixed" "$server" "/search?q=$FIXED_TERM" 200
-  # A common word matches most rows, and each search ranks all of them. The store runs one
-  # search at a time, so one connection measures the time of one search.
-  add_case "GET /search common" "$server" "/search?q=$COMMON_TERM" 200 "" 1
+  # The store runs one search at a time, so one connection measures the time of one search.
+  add_case "GET /search common" "$server" "$(head -n 1 "$SEARCH_PATHS")" 200 "paths=$SEARCH_PATHS" 1
 done
 if [[ $SET == full ]]; then
   add_case "GET /health" floor /health 200
@@ -275,6 +300,10 @@ run_case() {
       args+=(-H "X-Service-Token: $TOKEN")
       curl_args+=(-H "X-Service-Token: $TOKEN")
     fi
+  fi
+  if [[ $mode == paths=* ]]; then
+    args+=(-s "$PATHS_SCRIPT")
+    export BENCH_PATHS_FILE=${mode#paths=}
   fi
   if [[ $mode == post ]]; then
     args+=(-s "$POST_SCRIPT")
@@ -355,6 +384,7 @@ if [[ $SET != growth ]]; then
     "gated / open with the header, GET /trees/{id}|GET /trees/{id}|gated|/trees/$TREE_ID|200||GET /trees/{id} with header|open|/trees/$TREE_ID|200|token-header"
     "open / floor, GET /health|GET /health|open|/health|200||GET /health|floor|/health|200|"
     "401 / accepted GET /health, gated|GET /trees/{id} bad token|gated|/trees/$TREE_ID|401|bad-token|GET /health|gated|/health|200|"
+    "401 on a path as short as /health / accepted GET /health, gated|GET /trees bad token|gated|/trees|401|bad-token|GET /health|gated|/health|200|"
     "RUST_LOG=info / warn, GET /health|GET /health|info|/health|200||GET /health|open|/health|200|"
     "RUST_LOG=info / warn, GET /trees/{id}|GET /trees/{id}|info|/trees/$TREE_ID|200||GET /trees/{id}|open|/trees/$TREE_ID|200|"
   )

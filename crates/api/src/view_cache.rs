@@ -60,7 +60,7 @@ impl ViewKey {
         Self { scope, view }
     }
 
-    /// The scope whose revision tells whether the response is current.
+    /// Returns the scope whose revision decides whether the response is current.
     pub fn scope(&self) -> ViewScope {
         self.scope
     }
