@@ -232,10 +232,10 @@ BENCH_PARENTS=$(IFS=,; echo "${parents[*]}")
 export BENCH_PARENTS
 readonly POST_SCRIPT="$REPO_DIR/scripts/bench/post_node.lua"
 
-# Request paths that the response cache cannot answer, since each list holds more distinct
-# requests than the cache keeps (256) and wrk sends them in turn: searches for two different
-# words of the generator's vocabulary, each in most evidence items, and evidence pages that
-# start after 1,000 different items.
+# Request paths that miss the response cache, because each list contains more distinct
+# requests than the cache keeps (256) and wrk sends them in turn. One list searches for two
+# different words of the generator's vocabulary, each in most evidence items. The other asks
+# for evidence pages that start after 1,000 different items.
 readonly PATHS_SCRIPT="$REPO_DIR/scripts/bench/paths.lua"
 readonly SEARCH_PATHS="$WORK_DIR/search_paths" EVIDENCE_PATHS="$WORK_DIR/evidence_paths"
 python3 - "$SEARCH_PATHS" <<'PY'

@@ -1559,7 +1559,7 @@ fn revision_ignores_other_trees() {
     assert_eq!(revision(&store, TreeId::generate()), None);
 }
 
-/// The evidence and search revisions, read together.
+/// Reads the evidence and search revisions.
 fn store_revisions(store: &SqliteStore) -> (i64, i64) {
     let evidence = store.evidence_revision().expect("evidence revision");
     let search = store.search_revision().expect("search revision");

@@ -7,6 +7,9 @@
 //! once per query, by reading that word's whole match list. For a word in more items than
 //! are ranked, the found matches are copied into a table of their own first, so bm25 counts
 //! only among them.
+//!
+//! NOTE: a filter that few matches pass makes [`find`] read more matches before it has
+//! enough, so such a search still slows down as the store grows.
 
 use std::collections::HashMap;
 
@@ -68,7 +71,7 @@ pub(super) const INDEX_HITS_SQL: &str = "
       AND rowid BETWEEN ?2 AND ?3
       AND +rowid IN (SELECT value FROM json_each(?4))";
 
-/// A temporary FTS5 table with the columns and tokenizer of `search_index`, which holds the
+/// A temporary FTS5 table with the columns and tokenizer of `search_index`. It contains the
 /// found matches of one search while they are ranked.
 ///
 /// The column list repeats the table of migration 3 in `schema.rs`, whose text stays as it
@@ -144,16 +147,16 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
     let mut found = find(&tx, &expression, query)?;
     let all_matches_ranked = found.len() <= SEARCH_RANKED_MATCHES as usize;
     found.truncate(SEARCH_RANKED_MATCHES as usize);
-    if found.is_empty() {
+    let Some(found) = Chosen::new(&found) else {
         return Ok(SearchResults {
             items: Vec::new(),
             all_matches_ranked,
         });
-    }
+    };
 
     let ranking = if has_common_word(&tx, &words)? {
         tx.prepare_cached(COPY_MATCHES_SQL)?
-            .execute([json_array(&found)])?;
+            .execute([&found.listed])?;
         &IN_MATCHES_TABLE
     } else {
         &IN_INDEX
@@ -248,16 +251,12 @@ fn rank(
     conn: &Connection,
     ranking: &Ranking,
     expression: &str,
-    found: &[i64],
+    found: &Chosen,
     limit: u32,
 ) -> Result<Vec<(i64, f64)>> {
-    let Some(chosen) = Chosen::new(found) else {
-        return Ok(Vec::new());
-    };
-
     let mut statement = conn.prepare_cached(ranking.rank_sql)?;
     let rows = statement.query_map(
-        params![expression, chosen.lowest, chosen.highest, chosen.listed],
+        params![expression, found.lowest, found.highest, found.listed],
         |row| Ok((row.get::<_, i64>(0)?, row.get::<_, f64>(1)?)),
     );
     let mut scored = rows
@@ -314,18 +313,14 @@ struct Chosen {
 impl Chosen {
     /// Describes `rowids`, or returns `None` when there are none.
     fn new(rowids: &[i64]) -> Option<Self> {
+        let listed: Vec<String> = rowids.iter().map(i64::to_string).collect();
+
         Some(Self {
             lowest: *rowids.iter().min()?,
             highest: *rowids.iter().max()?,
-            listed: json_array(rowids),
+            listed: format!("[{}]", listed.join(",")),
         })
     }
-}
-
-/// Writes row ids as a JSON array.
-fn json_array(rowids: &[i64]) -> String {
-    let listed: Vec<String> = rowids.iter().map(i64::to_string).collect();
-    format!("[{}]", listed.join(","))
 }
 
 /// Reads one row of [`INDEX_HITS_SQL`] or [`TABLE_HITS_SQL`] as its row id and a hit whose
