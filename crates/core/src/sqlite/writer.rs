@@ -4,9 +4,10 @@
 //! write of a batch opens a transaction. When a write finishes while others wait for the
 //! connection, it leaves the transaction open for them and waits itself. The last write of
 //! the batch, the one that finds no other waiting or the [`MAX_BATCH`]th, commits for all of
-//! them. So one commit, with its log writes and its FTS5 index flush, serves several
-//! writes, and no call returns before its batch is committed. A write that fails rolls back
-//! its own savepoint only.
+//! them. So one commit serves several writes, and no call returns before its batch is
+//! committed. A write that fails rolls back its own savepoint
+//! only, unless SQLite rolled back the whole transaction, as it may after an I/O error or a
+//! full disk. Then the batch ends at once and every write in it fails.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -122,7 +123,10 @@ impl Writer {
 
         let members = state.open.as_ref().map_or(1, |open| open.members);
         let others_queued = self.queued.load(Ordering::SeqCst) > 0;
-        if outcome.is_ok() && others_queued && members < MAX_BATCH {
+        // A write that joined a batch whose transaction SQLite had rolled back would commit
+        // on its own and still be told that its batch failed.
+        let transaction_lost = state.conn.is_autocommit();
+        if outcome.is_ok() && !transaction_lost && others_queued && members < MAX_BATCH {
             return self.wait_for_commit(state, batch, outcome);
         }
 
@@ -218,7 +222,15 @@ fn commit_batch(state: &mut State, batch: u64, members: usize) -> Result<()> {
     state.open = None;
     state.finished_through = batch;
 
-    let Err(err) = state.conn.execute_batch("COMMIT") else {
+    let committed = if state.conn.is_autocommit() {
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+            Some("SQLite rolled back the transaction after an error in one of its writes".into()),
+        ))
+    } else {
+        state.conn.execute_batch("COMMIT")
+    };
+    let Err(err) = committed else {
         return Ok(());
     };
     log::error!("committing a batch of {members} write(s) failed: {err}");
@@ -243,4 +255,86 @@ fn commit_batch(state: &mut State, batch: u64, members: usize) -> Result<()> {
         );
     }
     Err(Error::Storage(err))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Inserts `name` into the test table in a savepoint, as every store write does.
+    fn insert(conn: &mut Connection, name: &str) -> Result<()> {
+        let savepoint = conn.savepoint()?;
+        savepoint.execute("INSERT INTO names (name) VALUES (?1)", [name])?;
+        savepoint.commit()?;
+        Ok(())
+    }
+
+    fn stored_names(writer: &Writer) -> Vec<String> {
+        let conn = writer.lock();
+        let mut statement = conn
+            .prepare("SELECT name FROM names ORDER BY name")
+            .expect("prepare");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .map(|row| row.expect("row"))
+            .collect()
+    }
+
+    /// Waits until the open batch has `members` writes, all waiting for its commit.
+    fn wait_for_members(writer: &Writer, members: usize) {
+        loop {
+            let state = writer.lock_state();
+            if state
+                .open
+                .as_ref()
+                .is_some_and(|open| open.members == members)
+            {
+                return;
+            }
+            drop(state);
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn lost_transaction_fails_its_batch() {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE names (name TEXT NOT NULL)")
+            .expect("create table");
+        let writer = Arc::new(Writer::new(conn, true));
+        // A waiter that never comes keeps each write waiting for the next one.
+        writer.queued.fetch_add(1, Ordering::SeqCst);
+
+        let first = {
+            let writer = Arc::clone(&writer);
+            thread::spawn(move || writer.write(|conn| insert(conn, "first")))
+        };
+        wait_for_members(&writer, 1);
+        let (lost_sent, lost_received) = mpsc::channel();
+        {
+            let writer = Arc::clone(&writer);
+            thread::spawn(move || {
+                // SQLite rolls back the whole transaction after some errors, as here.
+                let result = writer.write(|conn| Ok(conn.execute_batch("ROLLBACK")?));
+                lost_sent.send(result).expect("send");
+            });
+        }
+        let lost = lost_received.recv_timeout(Duration::from_secs(5));
+        writer.queued.fetch_sub(1, Ordering::SeqCst);
+        let after = writer.write(|conn| insert(conn, "after"));
+
+        assert!(first.join().expect("first thread").is_err());
+        assert!(
+            matches!(lost, Ok(Err(_))),
+            "the write that lost the transaction returned {lost:?}"
+        );
+        assert!(after.is_ok(), "the next write returned {after:?}");
+        assert_eq!(stored_names(&writer), ["after"]);
+    }
 }
