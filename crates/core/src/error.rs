@@ -21,7 +21,7 @@ pub enum Error {
         /// The JSON pointer of the field that contains the id.
         #[error(not(source))]
         field: &'static str,
-        /// The fault in the id.
+        /// Why the id is invalid.
         source: InvalidId,
     },
 

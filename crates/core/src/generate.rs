@@ -174,7 +174,8 @@ pub fn generate(path: &Path, spec: GenerateSpec) -> Result<GenerateReport> {
     drop(SqliteStore::open(path)?);
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    // A crash mid-run loses the run, not the database's consistency.
+    // A crash of the process mid-run loses the run, not the database's consistency. An
+    // operating-system crash or a power loss during the run can corrupt the file.
     conn.pragma_update(None, "synchronous", "OFF")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "cache_size", CACHE_KIB)?;
@@ -214,8 +215,7 @@ pub fn generate(path: &Path, spec: GenerateSpec) -> Result<GenerateReport> {
 
     // Each batch left a full-text index segment of the same size. Later writes through the
     // API would make FTS5 merge those large segments bit by bit, in their own transactions.
-    // So the index is merged into one segment now. A store that grew through its writes
-    // also keeps its largest segment alone.
+    // So the index is merged into one segment now.
     conn.execute(
         "INSERT INTO search_index (search_index) VALUES ('optimize')",
         [],

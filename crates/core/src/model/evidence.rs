@@ -1,4 +1,4 @@
-//! Evidence: records of what customers told, wrote and did, kept apart from any one tree.
+//! Evidence: records of what customers said, wrote and did, kept apart from any one tree.
 
 use derive_more::Display;
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::id::{EvidenceId, LinkId, NodeId, TreeId};
 use crate::model::{EvidenceSummary, NodeKind};
 
-/// The bearing of an evidence item on a node.
+/// How an evidence item relates to a node: it supports it or contradicts it.
 #[derive(Debug, Display, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
@@ -44,7 +44,7 @@ pub struct Link {
     pub node_id: NodeId,
     /// The evidence item.
     pub evidence_id: EvidenceId,
-    /// The bearing of the evidence on the node.
+    /// How the evidence relates to the node.
     pub relation: Relation,
     /// The strength, 1 to 5, when the caller judged it.
     pub strength: Option<u8>,
@@ -63,7 +63,7 @@ pub struct Link {
 pub struct NewLink {
     /// The evidence item to link.
     pub evidence_id: EvidenceId,
-    /// The bearing on the node.
+    /// How the evidence relates to the node.
     pub relation: Relation,
     /// The strength, 1 to 5, checked by the store.
     pub strength: Option<i64>,

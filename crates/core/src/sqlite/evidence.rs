@@ -69,11 +69,7 @@ pub(super) static LIST_BY_KIND_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 /// One page of the items with tag `?2`, read from the `evidence_tags` primary key in id order.
 pub(super) static LIST_BY_TAG_SQL: LazyLock<String> = LazyLock::new(|| {
-    let columns = COLUMNS
-        .split(", ")
-        .map(|column| format!("evidence.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = super::qualified("evidence", COLUMNS);
     format!(
         "SELECT {columns}
          FROM evidence_tags JOIN evidence ON evidence.id = evidence_tags.evidence_id

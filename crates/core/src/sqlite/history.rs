@@ -25,7 +25,7 @@ pub(super) const EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM history WHERE 
 /// The `seq` of a tree's last history entry, read from the end of `history_by_tree`.
 pub(super) const REVISION_SQL: &str = "SELECT max(seq) FROM history WHERE tree_id = ?1";
 
-/// Fields that change with every write so they show nothing about what changed.
+/// Fields that change on every write, so they carry no information about the change.
 const BOOKKEEPING_FIELDS: [&str; 2] = ["version", "updated_at"];
 
 /// One change to append to a tree's history.
@@ -39,7 +39,7 @@ pub(super) struct Change {
 }
 
 impl Change {
-    /// Records a created entity whole.
+    /// Builds the change for a created entity, recorded whole.
     pub fn created(
         tree_id: TreeId,
         entity_type: &'static str,
@@ -56,7 +56,7 @@ impl Change {
         )
     }
 
-    /// Records a deleted entity whole.
+    /// Builds the change for a deleted entity, recorded whole.
     pub fn deleted(
         tree_id: TreeId,
         entity_type: &'static str,
@@ -73,7 +73,7 @@ impl Change {
         )
     }
 
-    /// Records a changed entity as the fields that differ.
+    /// Builds the change for a changed entity, recorded as the fields that differ.
     pub fn changed(
         tree_id: TreeId,
         action: HistoryAction,

@@ -59,9 +59,10 @@ pub struct SqliteStore {
     /// The read-only connection that runs every full-text search, one at a time, present
     /// when `readers` is.
     ///
-    /// A search ranks at most 1,000 matches, and copies them into a temporary table of its
-    /// own when a word is common, which takes several milliseconds and a few MiB. One
-    /// connection bounds that memory and leaves the pool to other reads.
+    /// A search ranks at most [`crate::model::SEARCH_RANKED_MATCHES`] matches, and copies
+    /// them into a temporary table of its own when a word is common, which took about 15 ms
+    /// in BENCHMARKS.md. One connection bounds the memory of that table and leaves the pool
+    /// to other reads.
     /// NOTE: a quick search waits behind a slow one.
     searcher: Option<ConnectionThread>,
 }
@@ -131,8 +132,8 @@ impl SqliteStore {
     }
 }
 
-/// Sets the pragmas of the read-write connection; returns whether it is in write-ahead-log
-/// mode.
+/// Sets the pragmas of the read-write connection, and returns whether it is in
+/// write-ahead-log mode.
 ///
 /// `synchronous = NORMAL` in write-ahead-log mode syncs the log only at checkpoints, not at
 /// each commit. A commit is in the log file, in the operating system's cache, before the call
@@ -142,6 +143,10 @@ impl SqliteStore {
 /// bounds the write rate by the disk's sync latency. NOTE: the store chose `NORMAL` for the
 /// write rate. A deployment that must keep every acknowledged write through a power loss
 /// needs `FULL`, or a disk whose cache survives power loss.
+///
+/// A file left in a rollback-journal mode gets `FULL`. There, SQLite's documentation of
+/// `PRAGMA synchronous` says that a power loss at the wrong moment can, rarely, corrupt the
+/// database under `NORMAL` on older file systems, which is worse than losing commits.
 fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     let mut wal = false;
     if !in_memory {
@@ -154,11 +159,31 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     }
 
     conn.pragma_update(None, "foreign_keys", true)?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let synchronous = if wal || in_memory { "NORMAL" } else { "FULL" };
+    conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    cache_every_statement(conn);
 
     Ok(wal)
+}
+
+/// Prefixes each of the comma-separated `columns` with `table`, for a statement that joins
+/// `table` to another table with columns of the same names.
+fn qualified(table: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|column| format!("{table}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Makes `conn` keep every statement that the store prepares with `prepare_cached`.
+///
+/// rusqlite 0.37 keeps 16 prepared statements per connection by default, fewer than the
+/// store runs, so under mixed load a request would often prepare its statements again.
+fn cache_every_statement(conn: &Connection) {
+    conn.set_prepared_statement_cache_capacity(request_statements().len());
 }
 
 impl TreeStore for SqliteStore {

@@ -32,8 +32,7 @@ pub(super) const SHIFT_SIBLINGS_SQL: &str =
     "UPDATE nodes SET position = position + ?3, version = version + 1, updated_at = ?5
      WHERE parent_id = ?1 AND position >= ?2 AND (?4 IS NULL OR id <> ?4)";
 /// A tree's nodes, in no order: [`list_in`] puts them in depth-first order. One search of
-/// `nodes_by_tree` reads them all, where a recursive walk searched `nodes_by_parent` once per
-/// node and sorted its rows by a built key.
+/// `nodes_by_tree` reads them all.
 pub(super) static LIST_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {COLUMNS} FROM nodes WHERE tree_id = ?1"));
 pub(super) static GET_SQL: LazyLock<String> =
@@ -62,7 +61,7 @@ pub(super) static SUBTREE_SQL: LazyLock<String> = LazyLock::new(|| {
          )
          SELECT {} FROM subtree CROSS JOIN nodes ON nodes.id = subtree.id
          ORDER BY subtree.depth",
-        qualified_columns()
+        super::qualified("nodes", COLUMNS)
     )
 });
 
@@ -330,7 +329,8 @@ pub(super) fn list_in(conn: &Connection, tree_id: TreeId) -> Result<Vec<Node>> {
 }
 
 /// Orders a tree's nodes depth-first from its root, siblings by position. A node whose parent
-/// is not among `nodes` is left out, which the foreign keys on `parent_id` rule out.
+/// is not among `nodes` is left out. That cannot happen in a stored tree, because the
+/// foreign key on `parent_id` and the parent checks of every write keep parents in the tree.
 fn depth_first(nodes: Vec<Node>) -> Vec<Node> {
     let mut roots = Vec::new();
     let mut children: HashMap<NodeId, Vec<usize>> = HashMap::new();
@@ -360,14 +360,6 @@ fn depth_first(nodes: Vec<Node>) -> Vec<Node> {
         .into_iter()
         .filter_map(|index| slots[index].take())
         .collect()
-}
-
-fn qualified_columns() -> String {
-    COLUMNS
-        .split(", ")
-        .map(|column| format!("nodes.{}", column.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub(super) fn get(conn: &Connection, id: NodeId) -> Result<Node> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::cache_every_statement;
 use super::writer::WriterGuard;
 use crate::error::Result;
 
@@ -27,6 +28,7 @@ impl ReaderPool {
         for _ in 0..size {
             let conn = Connection::open_with_flags(path, flags)?;
             conn.busy_timeout(busy_timeout)?;
+            cache_every_statement(&conn);
             idle.push(conn);
         }
 
@@ -39,7 +41,7 @@ impl ReaderPool {
     /// Lends out an idle connection, waiting for one when all are in use.
     pub(super) fn get(&self) -> PooledConnection<'_> {
         // Only `Vec::pop` and `Vec::push` run under this lock, and neither panics, but a
-        // poisoned lock would still hold a valid list.
+        // poisoned lock would still contain a valid list.
         let mut idle = self
             .idle
             .lock()
@@ -157,6 +159,7 @@ impl ConnectionThread {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(busy_timeout)?;
+        cache_every_statement(&conn);
         // Temporary tables, such as the table of a search's hits, stay in memory.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
 
