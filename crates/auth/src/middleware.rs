@@ -1,6 +1,6 @@
 //! The per-worker `Service` that checks each request's token header.
 
-use std::{fmt, future::ready, sync::Arc, time::Instant};
+use std::{fmt, sync::Arc, time::Instant};
 
 use actix_web::{
     Error, HttpMessage,
@@ -8,7 +8,7 @@ use actix_web::{
     dev::{Service, ServiceRequest, ServiceResponse, forward_ready},
     http::header::HeaderMap,
 };
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, MapOk, Ready, TryFutureExt, ready};
 use log::warn;
 
 use crate::{
@@ -17,6 +17,12 @@ use crate::{
     rejection::{Rejection, RejectionReason},
     token::{TokenDigest, TokenFingerprint, find_matching_token},
 };
+
+/// The response of a request that the gate forwards, with its body type widened.
+type Forwarded<S, B> = MapOk<<S as Service<ServiceRequest>>::Future, WidenBody<B>>;
+
+/// Puts the inner service's body on the left of the gate's `EitherBody`.
+type WidenBody<B> = fn(ServiceResponse<B>) -> ServiceResponse<EitherBody<B>>;
 
 /// `Service` half of [`ServiceTokenGate`](crate::ServiceTokenGate), created once per worker.
 #[doc(hidden)]
@@ -48,7 +54,8 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+    // Both outcomes are named types, so a request allocates no boxed future in the gate.
+    type Future = Either<Ready<Result<Self::Response, Self::Error>>, Forwarded<S, B>>;
 
     forward_ready!(service);
 
@@ -73,19 +80,16 @@ where
     S::Future: 'static,
     B: 'static,
 {
-    fn forward(
-        &self,
-        req: ServiceRequest,
-    ) -> LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, Error>> {
-        let response = self.service.call(req);
-        Box::pin(async move { response.await.map(ServiceResponse::map_into_left_body) })
+    fn forward(&self, req: ServiceRequest) -> <Self as Service<ServiceRequest>>::Future {
+        let widen: WidenBody<B> = ServiceResponse::map_into_left_body;
+        Either::Right(self.service.call(req).map_ok(widen))
     }
 
     fn reject(
         &self,
         req: ServiceRequest,
         reason: RejectionReason,
-    ) -> LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, Error>> {
+    ) -> <Self as Service<ServiceRequest>>::Future {
         let rejection = Rejection::new(reason, Arc::clone(&self.settings.rejection));
         log_rejection(&self.settings, &req, &rejection);
 
@@ -95,7 +99,7 @@ where
             None => rejection.problem_response(),
         };
         let response = ServiceResponse::new(request, response).map_into_right_body();
-        Box::pin(ready(Ok(response)))
+        Either::Left(ready(Ok(response)))
     }
 }
 

