@@ -184,6 +184,85 @@ fn import_into_fresh_service_round_trips() {
     assert_eq!(without_refs(&second), without_refs(&first));
 }
 
+/// Builds a document of an outcome, 30 opportunities with 20 solutions each, 50 evidence
+/// items and 100 links, with long descriptions, so its export spans several chunks.
+fn large_document() -> Value {
+    let description = "A long description that fills the document. ".repeat(9);
+    let mut nodes = vec![json!({
+        "ref": "root", "parent_ref": null, "kind": "outcome", "title": "Outcome",
+        "description": description
+    })];
+    for opportunity in 0..30 {
+        let reference = format!("opportunity-{opportunity}");
+        nodes.push(json!({
+            "ref": reference, "parent_ref": "root", "kind": "opportunity",
+            "title": format!("Opportunity {opportunity}"), "description": description
+        }));
+        for solution in 0..20 {
+            nodes.push(json!({
+                "ref": format!("solution-{opportunity}-{solution}"), "parent_ref": reference,
+                "kind": "solution", "title": format!("Solution {opportunity}.{solution}"),
+                "description": description
+            }));
+        }
+    }
+    let evidence: Vec<Value> = (0..50)
+        .map(|item| {
+            json!({
+                "ref": format!("note-{item}"), "kind": "document",
+                "title": format!("Note {item}"), "content": description
+            })
+        })
+        .collect();
+    let links: Vec<Value> = (0..100)
+        .map(|index| {
+            json!({
+                "node_ref": format!("opportunity-{}", index % 30),
+                "evidence_ref": format!("note-{}", index % 50),
+                "relation": "supports"
+            })
+        })
+        .collect();
+
+    json!({
+        "format": "ost-linker/tree", "version": 1,
+        "tree": { "title": "Large tree" },
+        "nodes": nodes, "evidence": evidence, "links": links
+    })
+}
+
+#[test]
+fn large_export_streams_in_chunks() {
+    let server = TestServer::open();
+    let imported = server.post("/trees/import", &large_document());
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let tree_id = imported.json()["id"].as_str().expect("id").to_owned();
+
+    let reply = server.get(&format!("/trees/{tree_id}/export"));
+
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(reply.header("content-length"), None);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert!(
+        reply.body.len() > 4 * 64 * 1024,
+        "the export should span several chunks, but it has {} bytes",
+        reply.body.len()
+    );
+    let document = reply.json();
+    assert_eq!(document["nodes"].as_array().expect("nodes").len(), 631);
+    assert_eq!(document["evidence"].as_array().expect("evidence").len(), 50);
+    assert_eq!(document["links"].as_array().expect("links").len(), 100);
+    assert_eq!(document["nodes"][1]["title"], "Opportunity 0");
+    assert_eq!(document["nodes"][2]["title"], "Solution 0.0");
+    assert_eq!(document["nodes"][22]["title"], "Opportunity 1");
+
+    let again = server.post("/trees/import", &document);
+    assert_eq!(again.status, 201, "{}", again.body);
+    let second = export(&server, again.json()["id"].as_str().expect("id"));
+    assert_eq!(without_refs(&second), without_refs(&document));
+}
+
 fn minimal_document() -> Value {
     json!({
         "format": "ost-linker/tree",

@@ -399,7 +399,9 @@ fn domain_problem(err: &DomainError) -> Problem {
             "invalid_search_query",
             format!("In `q`, {err}."),
         ),
-        DomainError::SchemaTooNew { .. } | DomainError::Storage(_) => internal_problem(),
+        DomainError::SchemaTooNew { .. } | DomainError::Storage(_) | DomainError::Output(_) => {
+            internal_problem()
+        }
     }
 }
 

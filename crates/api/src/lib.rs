@@ -12,7 +12,8 @@
 //! - [`write`]: actor, idempotency key and `If-Match` headers, and replayed creates.
 //! - [`error`] and [`problem`]: every failure as RFC 9457 problem details.
 //! - [`sample`]: the `load-sample` command, which imports a sample data file.
-//! - [`view_cache`]: rendered outlines and gap reports, reused until their tree changes.
+//! - [`view_cache`]: rendered responses of reads, reused until what they show changes.
+//! - `stream`: response bodies written by a blocking call while the client receives them.
 
 pub mod config;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod extract;
 pub mod problem;
 pub mod routes;
 pub mod sample;
+mod stream;
 pub mod view_cache;
 pub mod write;
 

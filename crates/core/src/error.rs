@@ -283,6 +283,11 @@ pub enum Error {
     #[display("database error: {_0}")]
     #[from]
     Storage(rusqlite::Error),
+
+    /// Writing a document to the caller's output failed, such as when the client of a
+    /// streamed export went away.
+    #[display("writing the output failed: {_0}")]
+    Output(std::io::Error),
 }
 
 /// Returns the indefinite article for a kind's name.

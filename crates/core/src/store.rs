@@ -10,6 +10,8 @@
 //! Methods that change an entity take `expected_version`: when it is `Some` and differs from
 //! the stored version, they fail with [`crate::Error::VersionMismatch`] and change nothing.
 
+use std::io::Write;
+
 use crate::error::Result;
 use crate::id::{EvidenceId, LinkId, NodeId, TreeId};
 use crate::model::{
@@ -341,13 +343,29 @@ pub trait ViewStore: Send + Sync {
 
 /// Whole trees as portable documents: export, and import as a new tree.
 pub trait TransferStore: Send + Sync {
-    /// Returns a tree as a document: its nodes depth-first, their links, and the evidence
-    /// those links point to. Refs in the document are the current ids.
+    /// Writes a tree as a document to `out` in compact JSON: its nodes depth-first, their
+    /// links, and the evidence those links point to, read in one snapshot. Refs in the
+    /// document are the current ids. Memory use does not grow with the tree, because each
+    /// entry is written before the next is read.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::NotFound`] before writing anything when there is no such tree,
+    /// and [`crate::Error::Output`] when writing to `out` fails, which leaves the document
+    /// cut short.
+    fn write_export(&self, id: TreeId, out: &mut dyn Write) -> Result<()>;
+
+    /// Returns a tree as a document, the one that [`TransferStore::write_export`] writes.
     ///
     /// # Errors
     ///
     /// Returns [`crate::Error::NotFound`] when there is no such tree.
-    fn export_tree(&self, id: TreeId) -> Result<TreeDocument>;
+    fn export_tree(&self, id: TreeId) -> Result<TreeDocument> {
+        let mut json = Vec::new();
+        self.write_export(id, &mut json)?;
+
+        serde_json::from_slice(&json).map_err(|err| crate::Error::Output(err.into()))
+    }
 
     /// Validates a document as [`TransferStore::import_tree`] would, and counts what it would
     /// create and reuse, without writing anything.

@@ -1,12 +1,14 @@
 //! Tree documents against the SQLite store: export, import, and validation of every rule.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 
 use ost_linker_core::{
     Customer, DocumentEvidence, DocumentLink, DocumentNode, DocumentTree, Error, EvidenceFilter,
     EvidenceKind, EvidenceStore, ExperimentStatus, IdempotencyKey, Metric, NewEvidence, NewLink,
-    NewNode, NewTree, Node, NodeKind, PageRequest, Relation, Source, SqliteStore, TransferStore,
-    TreeDocument, TreeId, TreeStore, WriteContext,
+    NewNode, NewTree, Node, NodeKind, NodePatch, OutlineNode, OutlineRequest, PageRequest,
+    Relation, Source, SqliteStore, TransferStore, TreeDocument, TreeId, TreeStore, ViewStore,
+    WriteContext,
 };
 
 const CTX: &WriteContext = &WriteContext {
@@ -707,4 +709,168 @@ fn export_of_missing_tree_is_not_found() {
         matches!(err, Error::NotFound { entity: "tree", .. }),
         "{err:?}"
     );
+}
+
+/// Appends the ids of `node` and its descendants, depth-first, children in outline order.
+fn outline_order(node: &OutlineNode, order: &mut Vec<String>) {
+    order.push(node.id.to_string());
+    for child in &node.children {
+        outline_order(child, order);
+    }
+}
+
+#[test]
+fn export_orders_nodes_depth_first_by_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("export.db")).expect("open");
+    let created = store
+        .create_tree(
+            CTX,
+            NewTree {
+                title: "Wide tree".into(),
+                outcome_title: "Grow weekly bookings".into(),
+                ..NewTree::default()
+            },
+        )
+        .expect("create tree");
+    let root = &created.root;
+    // Twelve siblings, so positions 10 and 11 must sort after 2 and not between 1 and 2.
+    let opportunities: Vec<Node> = (0..12)
+        .map(|index| {
+            let title = format!("Opportunity {index}");
+            add(
+                &store,
+                root,
+                NewNode::new(root.id, NodeKind::Opportunity, &title),
+            )
+        })
+        .collect();
+    for index in 0..3 {
+        let title = format!("Nested {index}");
+        let parent = &opportunities[1];
+        add(
+            &store,
+            parent,
+            NewNode::new(parent.id, NodeKind::Opportunity, &title),
+        );
+    }
+    // Moves make creation order differ from position order.
+    let last = &opportunities[11];
+    let moved_first = NodePatch {
+        position: Some(0),
+        ..NodePatch::default()
+    };
+    store
+        .update_node(CTX, last.id, moved_first, None)
+        .expect("move to the front");
+    let moved_under = NodePatch {
+        parent_id: Some(last.id),
+        ..NodePatch::default()
+    };
+    store
+        .update_node(CTX, opportunities[4].id, moved_under, None)
+        .expect("move under another opportunity");
+
+    let document = store.export_tree(created.tree.id).expect("export");
+
+    let exported: Vec<String> = document
+        .nodes
+        .iter()
+        .map(|node| node.reference.clone())
+        .collect();
+    let outline = store
+        .outline(created.tree.id, OutlineRequest::default())
+        .expect("outline");
+    let mut expected = Vec::new();
+    outline_order(&outline.root, &mut expected);
+    assert_eq!(exported, expected);
+    assert_eq!(document.nodes.len(), 16);
+    assert_eq!(document.nodes[1].title, "Opportunity 11");
+    assert_eq!(document.nodes[2].title, "Opportunity 4");
+    assert_eq!(document.nodes[15].title, "Opportunity 10");
+}
+
+#[test]
+fn write_export_matches_serialized_document() {
+    let store = SqliteStore::open_in_memory().expect("open");
+    let tree_id = sample_tree(&store);
+
+    let mut written = Vec::new();
+    store
+        .write_export(tree_id, &mut written)
+        .expect("write export");
+
+    let document: TreeDocument = serde_json::from_slice(&written).expect("parse export");
+    let serialized = serde_json::to_vec(&document).expect("serialize");
+    assert_eq!(written, serialized);
+    assert_eq!(document.nodes.len(), 7);
+    assert_eq!(document.evidence.len(), 3);
+    assert_eq!(document.links.len(), 5);
+}
+
+#[test]
+fn write_export_of_missing_tree_writes_nothing() {
+    let store = SqliteStore::open_in_memory().expect("open");
+
+    let mut written = Vec::new();
+    let err = store
+        .write_export(TreeId::generate(), &mut written)
+        .expect_err("exported");
+
+    assert!(
+        matches!(err, Error::NotFound { entity: "tree", .. }),
+        "{err:?}"
+    );
+    assert!(written.is_empty());
+}
+
+/// An output that accepts `limit` bytes and then fails, as a client that goes away does.
+struct FailingOutput {
+    accepted: usize,
+    limit: usize,
+}
+
+impl Write for FailingOutput {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.accepted + bytes.len() > self.limit {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "client went away",
+            ));
+        }
+        self.accepted += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn write_export_reports_failed_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("export.db")).expect("open");
+    let tree_id = sample_tree(&store);
+
+    let mut output = FailingOutput {
+        accepted: 0,
+        limit: 300,
+    };
+    let err = store
+        .write_export(tree_id, &mut output)
+        .expect_err("export into a failing output");
+
+    assert!(
+        matches!(&err, Error::Output(cause) if cause.kind() == io::ErrorKind::BrokenPipe),
+        "{err:?}"
+    );
+    // Failed exports give their connections back: more of them than the store has
+    // export connections still run.
+    for _ in 0..3 {
+        let document = store
+            .export_tree(tree_id)
+            .expect("export after a failed one");
+        assert_eq!(document.nodes.len(), 7);
+    }
 }

@@ -8,6 +8,7 @@
 //! nothing and returns 200 with `valid`, every problem and the same counts. A document with
 //! problems is rejected with 422 `invalid_document`, whose `problems` member lists them all.
 
+use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{DOCUMENT_FORMAT, DOCUMENT_VERSION, Store, TreeDocument, TreeId};
 use serde::Deserialize;
@@ -16,6 +17,7 @@ use serde_json::Value;
 use super::{blocking, with_allow};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, parse, path_id};
+use crate::stream::stream_blocking;
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -29,15 +31,22 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     ));
 }
 
+/// Streams the document while the store writes it, so a large tree is never held in memory
+/// whole. The body is chunked: a body cut short by a failure ends without the final chunk,
+/// so the client sees an incomplete response, never a shorter document.
 async fn export_tree(
     store: web::Data<dyn Store>,
     _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, TreeId::parse)?;
-    let document = blocking(&store, move |store| store.export_tree(id)).await?;
+    let store = store.into_inner();
+    let label = format!("export of tree {id}");
+    let body = stream_blocking(label, move |out| store.write_export(id, out)).await?;
 
-    Ok(HttpResponse::Ok().json(document))
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .streaming(body))
 }
 
 #[derive(Debug, Deserialize)]

@@ -38,6 +38,13 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// its own page cache (up to 2 MiB, SQLite's default) and statement cache.
 const READ_CONNECTIONS: usize = 4;
 
+/// The number of read-only connections that only exports use.
+///
+/// A streamed export keeps its connection, and a read transaction on it, until its client
+/// has received the document. Giving exports their own connections means a slow client
+/// delays only other exports, never the reads of the pool.
+const EXPORT_CONNECTIONS: usize = 2;
+
 /// A [`crate::Store`] in one SQLite database file, or in memory.
 ///
 /// Opening creates the file when needed, applies the schema migrations, and turns on
@@ -56,6 +63,8 @@ const READ_CONNECTIONS: usize = 4;
 pub struct SqliteStore {
     writer: Writer,
     readers: Option<ReaderPool>,
+    /// The connections of streamed exports, present when `readers` is.
+    exporters: Option<ReaderPool>,
     /// The read-only connection that runs every full-text search, one at a time, present
     /// when `readers` is.
     ///
@@ -88,18 +97,20 @@ impl SqliteStore {
         // Read-only connections see the writer's commits only through a shared file in
         // write-ahead-log mode. In memory or in rollback-journal mode, they would not see
         // them or would block on the writer's locks.
-        let (readers, searcher) = if wal {
+        let (readers, exporters, searcher) = if wal {
             (
                 Some(ReaderPool::open(path, READ_CONNECTIONS, BUSY_TIMEOUT)?),
+                Some(ReaderPool::open(path, EXPORT_CONNECTIONS, BUSY_TIMEOUT)?),
                 Some(ConnectionThread::open(path, BUSY_TIMEOUT, "sqlite-search")?),
             )
         } else {
-            (None, None)
+            (None, None, None)
         };
 
         Ok(Self {
             writer: Writer::new(conn, readers.is_some()),
             readers,
+            exporters,
             searcher,
         })
     }
@@ -125,9 +136,22 @@ impl SqliteStore {
     /// Returns a connection for a call that only reads: a read-only one when the store has
     /// them, else the read-write one.
     fn read(&self) -> ReadConnection<'_> {
-        match &self.readers {
-            Some(readers) => ReadConnection::Pooled(readers.get()),
-            None => ReadConnection::Writer(self.writer.lock()),
+        Self::read_from(self.readers.as_ref(), &self.writer)
+    }
+
+    /// Returns a connection for an export: a read-only one of its own pool when the store
+    /// has one, else the read-write one.
+    ///
+    /// NOTE: a store without read-only connections lends an export its only connection, so
+    /// writes wait for as long as the export's client takes to receive the document.
+    fn export_connection(&self) -> ReadConnection<'_> {
+        Self::read_from(self.exporters.as_ref(), &self.writer)
+    }
+
+    fn read_from<'a>(pool: Option<&'a ReaderPool>, writer: &'a Writer) -> ReadConnection<'a> {
+        match pool {
+            Some(pool) => ReadConnection::Pooled(pool.get()),
+            None => ReadConnection::Writer(writer.lock()),
         }
     }
 }
@@ -413,6 +437,12 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ),
         ("links::UPDATE_SQL", links::UPDATE_SQL),
         ("links::DELETE_SQL", links::DELETE_SQL),
+        ("transfer::export::NODES_SQL", &transfer::export::NODES_SQL),
+        (
+            "transfer::export::LINKED_EVIDENCE_SQL",
+            &transfer::export::LINKED_EVIDENCE_SQL,
+        ),
+        ("transfer::export::LINKS_SQL", &transfer::export::LINKS_SQL),
         ("history::INSERT_SQL", history::INSERT_SQL),
         ("history::LIST_SQL", history::LIST_SQL),
         ("history::EXISTS_SQL", history::EXISTS_SQL),

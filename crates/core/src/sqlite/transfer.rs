@@ -1,9 +1,11 @@
 //! Tree documents: export of one tree, and import of a document as a new tree in one
 //! transaction.
 
+pub(super) mod export;
 mod validate;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+use std::io::Write;
 
 use rusqlite::Connection;
 
@@ -12,15 +14,14 @@ use super::{SqliteStore, evidence, idempotency, links, nodes, trees};
 use crate::error::{Error, Result};
 use crate::id::{EvidenceId, NodeId, TreeId};
 use crate::model::{
-    DOCUMENT_FORMAT, DOCUMENT_VERSION, DocumentEvidence, DocumentLink, DocumentNode,
-    DocumentProblem, DocumentTree, Evidence, ImportCheck, ImportCounts, ImportedTree, Link,
+    DocumentEvidence, DocumentLink, DocumentProblem, ImportCheck, ImportCounts, ImportedTree,
     NewLink, NewNode, NewTree, Node, Tree, TreeDocument, WriteContext,
 };
 use crate::store::TransferStore;
 
 impl TransferStore for SqliteStore {
-    fn export_tree(&self, id: TreeId) -> Result<TreeDocument> {
-        export(&mut self.read(), id)
+    fn write_export(&self, id: TreeId, out: &mut dyn Write) -> Result<()> {
+        export::write_document(&mut self.export_connection(), id, out)
     }
 
     fn check_import(&self, document: &TreeDocument) -> Result<ImportCheck> {
@@ -29,76 +30,6 @@ impl TransferStore for SqliteStore {
 
     fn import_tree(&self, ctx: &WriteContext, document: TreeDocument) -> Result<ImportedTree> {
         self.writer.write(|conn| import(conn, ctx, &document))
-    }
-}
-
-fn export(conn: &mut Connection, id: TreeId) -> Result<TreeDocument> {
-    // Read the tree, its nodes, links and evidence in one snapshot.
-    let tx = conn.transaction()?;
-    let tree = trees::get(&tx, id)?;
-    let nodes = nodes::list_in(&tx, id)?;
-
-    let mut document_links = Vec::new();
-    let mut document_evidence = Vec::new();
-    let mut exported = HashSet::new();
-    for node in &nodes {
-        for link in links::of_node(&tx, node.id)? {
-            if exported.insert(link.evidence_id) {
-                let item = evidence::get(&tx, link.evidence_id)?;
-                document_evidence.push(evidence_entry(item));
-            }
-            document_links.push(link_entry(link));
-        }
-    }
-    tx.commit()?;
-
-    Ok(TreeDocument {
-        format: DOCUMENT_FORMAT.to_owned(),
-        version: DOCUMENT_VERSION,
-        tree: DocumentTree {
-            title: tree.title,
-            description: tree.description,
-        },
-        nodes: nodes.into_iter().map(node_entry).collect(),
-        evidence: document_evidence,
-        links: document_links,
-    })
-}
-
-fn node_entry(node: Node) -> DocumentNode {
-    DocumentNode {
-        reference: node.id.to_string(),
-        parent_ref: node.parent_id.map(|id| id.to_string()),
-        kind: node.kind,
-        title: node.title,
-        description: node.description,
-        position: Some(node.position),
-        status: node.status,
-        result: node.result,
-    }
-}
-
-fn evidence_entry(item: Evidence) -> DocumentEvidence {
-    DocumentEvidence {
-        reference: item.id.to_string(),
-        kind: item.kind,
-        title: item.title,
-        content: item.content,
-        source: item.source,
-        occurred_at: item.occurred_at,
-        customer: item.customer,
-        tags: item.tags,
-        metric: item.metric,
-    }
-}
-
-fn link_entry(link: Link) -> DocumentLink {
-    DocumentLink {
-        node_ref: link.node_id.to_string(),
-        evidence_ref: link.evidence_id.to_string(),
-        relation: link.relation,
-        strength: link.strength.map(i64::from),
-        note: link.note,
     }
 }
 

@@ -1,0 +1,224 @@
+//! Export of one tree as a document written entry by entry, so memory does not grow with the
+//! tree.
+//!
+//! Three queries walk the tree from its root in one read transaction: one for the nodes, one
+//! for the evidence ids of the links and one for the links. Each orders the walk by a path
+//! of zero-padded sibling positions, which puts a parent before its children and siblings by
+//! position, and each writes a row before it reads the next. SQLite sorts the walk within
+//! its cache and spills larger sorts to temporary files. The only state kept in Rust is the
+//! set of evidence ids already written.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, Transaction};
+use serde::Serialize;
+
+use super::super::{evidence, links, nodes, qualified, trees};
+use crate::error::{Error, Result};
+use crate::id::{EvidenceId, NodeId, TreeId};
+use crate::model::{
+    DOCUMENT_FORMAT, DOCUMENT_VERSION, DocumentEvidence, DocumentLink, DocumentNode, DocumentTree,
+    Evidence, Link, Node,
+};
+
+/// The nodes of the tree whose root is `?1`, with the path that orders them depth-first.
+///
+/// A position is a `u32`, so ten digits hold every value and paths compare like the
+/// sequences of positions they spell.
+const WALK: &str = "WITH RECURSIVE walk (id, path) AS (
+         SELECT ?1, ''
+         UNION ALL
+         SELECT nodes.id, walk.path || printf('%010d', nodes.position)
+         FROM walk JOIN nodes ON nodes.parent_id = walk.id
+     )";
+
+/// The tree's nodes depth-first, siblings by position. `CROSS JOIN` makes SQLite read the
+/// walk first and look each node up by id.
+pub(in crate::sqlite) static NODES_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{WALK} SELECT {} FROM walk CROSS JOIN nodes ON nodes.id = walk.id ORDER BY walk.path",
+        qualified("nodes", nodes::COLUMNS)
+    )
+});
+
+/// The evidence id of each of the tree's links, in the order of [`LINKS_SQL`].
+pub(in crate::sqlite) static LINKED_EVIDENCE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{WALK} SELECT links.evidence_id FROM walk CROSS JOIN links ON links.node_id = walk.id
+         ORDER BY walk.path, links.id"
+    )
+});
+
+/// The tree's links, by node in node order, each node's links oldest first.
+pub(in crate::sqlite) static LINKS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{WALK} SELECT {} FROM walk CROSS JOIN links ON links.node_id = walk.id
+         ORDER BY walk.path, links.id",
+        links::COLUMNS
+    )
+});
+
+/// Writes the document of tree `id` to `out` as compact JSON, in the member order of
+/// [`crate::model::TreeDocument`].
+///
+/// Fails with [`Error::NotFound`] before it writes anything when there is no such tree, and
+/// with [`Error::Output`] when `out` fails.
+pub(in crate::sqlite) fn write_document(
+    conn: &mut Connection,
+    id: TreeId,
+    out: &mut dyn Write,
+) -> Result<()> {
+    // Read the tree, its nodes, links and evidence in one snapshot.
+    let tx = conn.transaction()?;
+    let tree = trees::get(&tx, id)?;
+    let root = tree.root_node_id;
+
+    let mut document = DocumentWriter { out };
+    document.raw(b"{\"format\":")?;
+    document.value(DOCUMENT_FORMAT)?;
+    document.raw(format!(",\"version\":{DOCUMENT_VERSION},\"tree\":").as_bytes())?;
+    document.value(&DocumentTree {
+        title: tree.title,
+        description: tree.description,
+    })?;
+
+    document.raw(b",\"nodes\":[")?;
+    write_nodes(&tx, root, &mut document)?;
+    document.raw(b"],\"evidence\":[")?;
+    write_evidence(&tx, root, &mut document)?;
+    document.raw(b"],\"links\":[")?;
+    write_links(&tx, root, &mut document)?;
+    document.raw(b"]}")?;
+
+    document.out.flush().map_err(Error::Output)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn write_nodes(
+    tx: &Transaction<'_>,
+    root: NodeId,
+    document: &mut DocumentWriter<'_>,
+) -> Result<()> {
+    let mut statement = tx.prepare_cached(&NODES_SQL)?;
+    let mut rows = statement.query([root])?;
+    let mut separator = Separator::default();
+    while let Some(row) = rows.next()? {
+        let node = nodes::from_row(row)?;
+        document.raw(separator.next())?;
+        document.value(&node_entry(node))?;
+    }
+    Ok(())
+}
+
+/// Writes each evidence item that a link points to, once, where a link first uses it.
+fn write_evidence(
+    tx: &Transaction<'_>,
+    root: NodeId,
+    document: &mut DocumentWriter<'_>,
+) -> Result<()> {
+    let mut statement = tx.prepare_cached(&LINKED_EVIDENCE_SQL)?;
+    let mut rows = statement.query([root])?;
+    let mut written = HashSet::new();
+    let mut separator = Separator::default();
+    while let Some(row) = rows.next()? {
+        let evidence_id: EvidenceId = row.get(0)?;
+        if !written.insert(evidence_id) {
+            continue;
+        }
+
+        let item = evidence::get(tx, evidence_id)?;
+        document.raw(separator.next())?;
+        document.value(&evidence_entry(item))?;
+    }
+    Ok(())
+}
+
+fn write_links(
+    tx: &Transaction<'_>,
+    root: NodeId,
+    document: &mut DocumentWriter<'_>,
+) -> Result<()> {
+    let mut statement = tx.prepare_cached(&LINKS_SQL)?;
+    let mut rows = statement.query([root])?;
+    let mut separator = Separator::default();
+    while let Some(row) = rows.next()? {
+        let link = links::from_row(row)?;
+        document.raw(separator.next())?;
+        document.value(&link_entry(link))?;
+    }
+    Ok(())
+}
+
+/// The output of one export, with its write errors mapped to [`Error::Output`].
+struct DocumentWriter<'a> {
+    out: &'a mut dyn Write,
+}
+
+impl DocumentWriter<'_> {
+    fn raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.write_all(bytes).map_err(Error::Output)
+    }
+
+    fn value(&mut self, value: &(impl Serialize + ?Sized)) -> Result<()> {
+        // Document entries contain only strings, numbers and string-keyed maps, so the
+        // only error serde_json can return here is one of `out`.
+        serde_json::to_writer(&mut *self.out, value)
+            .map_err(|err| Error::Output(io::Error::from(err)))
+    }
+}
+
+/// The text before each element of a JSON array: nothing before the first, then commas.
+#[derive(Default)]
+struct Separator {
+    started: bool,
+}
+
+impl Separator {
+    fn next(&mut self) -> &'static [u8] {
+        if std::mem::replace(&mut self.started, true) {
+            b","
+        } else {
+            b""
+        }
+    }
+}
+
+fn node_entry(node: Node) -> DocumentNode {
+    DocumentNode {
+        reference: node.id.to_string(),
+        parent_ref: node.parent_id.map(|id| id.to_string()),
+        kind: node.kind,
+        title: node.title,
+        description: node.description,
+        position: Some(node.position),
+        status: node.status,
+        result: node.result,
+    }
+}
+
+fn evidence_entry(item: Evidence) -> DocumentEvidence {
+    DocumentEvidence {
+        reference: item.id.to_string(),
+        kind: item.kind,
+        title: item.title,
+        content: item.content,
+        source: item.source,
+        occurred_at: item.occurred_at,
+        customer: item.customer,
+        tags: item.tags,
+        metric: item.metric,
+    }
+}
+
+fn link_entry(link: Link) -> DocumentLink {
+    DocumentLink {
+        node_ref: link.node_id.to_string(),
+        evidence_ref: link.evidence_id.to_string(),
+        relation: link.relation,
+        strength: link.strength.map(i64::from),
+        note: link.note,
+    }
+}
