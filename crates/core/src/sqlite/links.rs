@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::{rules, time};
 
-pub(super) const COLUMNS: &str = "links.id, links.node_id, links.evidence_id, links.relation, links.strength, links.note, \
+const COLUMNS: &str = "links.id, links.node_id, links.evidence_id, links.relation, links.strength, links.note, \
      links.version, links.created_at, links.updated_at";
 
 pub(super) const INSERT_SQL: &str =
@@ -55,7 +55,7 @@ pub(super) const UPDATE_SQL: &str =
 pub(super) const DELETE_SQL: &str = "DELETE FROM links WHERE id = ?1";
 
 /// Reads the link columns, which start every link query.
-pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Link> {
+fn from_row(row: &Row<'_>) -> rusqlite::Result<Link> {
     Ok(Link {
         id: row.get(0)?,
         node_id: row.get(1)?,

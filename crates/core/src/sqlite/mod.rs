@@ -438,11 +438,6 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ("links::UPDATE_SQL", links::UPDATE_SQL),
         ("links::DELETE_SQL", links::DELETE_SQL),
         ("transfer::export::NODES_SQL", &transfer::export::NODES_SQL),
-        (
-            "transfer::export::LINKED_EVIDENCE_SQL",
-            &transfer::export::LINKED_EVIDENCE_SQL,
-        ),
-        ("transfer::export::LINKS_SQL", &transfer::export::LINKS_SQL),
         ("history::INSERT_SQL", history::INSERT_SQL),
         ("history::LIST_SQL", history::LIST_SQL),
         ("history::EXISTS_SQL", history::EXISTS_SQL),

@@ -1,12 +1,13 @@
 //! Export of one tree as a document written entry by entry, so memory does not grow with the
-//! tree.
+//! tree's text.
 //!
-//! Three queries walk the tree from its root in one read transaction: one for the nodes, one
-//! for the evidence ids of the links and one for the links. Each orders the walk by a path
-//! of zero-padded sibling positions, which puts a parent before its children and siblings by
-//! position, and each writes a row before it reads the next. SQLite sorts the walk within
-//! its cache and spills larger sorts to temporary files. The only state kept in Rust is the
-//! set of evidence ids already written.
+//! One query walks the tree from its root, ordered by a path of zero-padded sibling
+//! positions, which puts a parent before its children and siblings by position. SQLite sorts
+//! the walk within its cache and spills larger sorts to temporary files. Each node is written
+//! before the next is read, and the ids of the nodes that have links are kept, so that the
+//! evidence and the links can then be read node by node in the same order, all in one read
+//! transaction. The only state kept in Rust is those node ids and the set of evidence ids
+//! already written.
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -17,7 +18,7 @@ use serde::Serialize;
 
 use super::super::{evidence, links, nodes, qualified, trees};
 use crate::error::{Error, Result};
-use crate::id::{EvidenceId, NodeId, TreeId};
+use crate::id::{NodeId, TreeId};
 use crate::model::{
     DOCUMENT_FORMAT, DOCUMENT_VERSION, DocumentEvidence, DocumentLink, DocumentNode, DocumentTree,
     Evidence, Link, Node,
@@ -34,31 +35,18 @@ const WALK: &str = "WITH RECURSIVE walk (id, path) AS (
          FROM walk JOIN nodes ON nodes.parent_id = walk.id
      )";
 
-/// The tree's nodes depth-first, siblings by position. `CROSS JOIN` makes SQLite read the
-/// walk first and look each node up by id.
+/// The tree's nodes depth-first, siblings by position, each with whether it has links.
+/// `CROSS JOIN` makes SQLite read the walk first and look each node up by id.
 pub(in crate::sqlite) static NODES_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{WALK} SELECT {} FROM walk CROSS JOIN nodes ON nodes.id = walk.id ORDER BY walk.path",
+        "{WALK} SELECT {}, EXISTS (SELECT 1 FROM links WHERE links.node_id = nodes.id)
+         FROM walk CROSS JOIN nodes ON nodes.id = walk.id ORDER BY walk.path",
         qualified("nodes", nodes::COLUMNS)
     )
 });
 
-/// The evidence id of each of the tree's links, in the order of [`LINKS_SQL`].
-pub(in crate::sqlite) static LINKED_EVIDENCE_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{WALK} SELECT links.evidence_id FROM walk CROSS JOIN links ON links.node_id = walk.id
-         ORDER BY walk.path, links.id"
-    )
-});
-
-/// The tree's links, by node in node order, each node's links oldest first.
-pub(in crate::sqlite) static LINKS_SQL: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{WALK} SELECT {} FROM walk CROSS JOIN links ON links.node_id = walk.id
-         ORDER BY walk.path, links.id",
-        links::COLUMNS
-    )
-});
+/// The column of [`NODES_SQL`] that tells whether the node has links.
+const HAS_LINKS_COLUMN: usize = 12;
 
 /// Writes the document of tree `id` to `out` as compact JSON, in the member order of
 /// [`crate::model::TreeDocument`].
@@ -85,11 +73,11 @@ pub(in crate::sqlite) fn write_document(
     })?;
 
     document.raw(b",\"nodes\":[")?;
-    write_nodes(&tx, root, &mut document)?;
+    let linked_nodes = write_nodes(&tx, root, &mut document)?;
     document.raw(b"],\"evidence\":[")?;
-    write_evidence(&tx, root, &mut document)?;
+    write_evidence(&tx, &linked_nodes, &mut document)?;
     document.raw(b"],\"links\":[")?;
-    write_links(&tx, root, &mut document)?;
+    write_links(&tx, &linked_nodes, &mut document)?;
     document.raw(b"]}")?;
 
     document.out.flush().map_err(Error::Output)?;
@@ -97,57 +85,61 @@ pub(in crate::sqlite) fn write_document(
     Ok(())
 }
 
+/// Writes the nodes and returns the ids of those with links, in document order.
 fn write_nodes(
     tx: &Transaction<'_>,
     root: NodeId,
     document: &mut DocumentWriter<'_>,
-) -> Result<()> {
+) -> Result<Vec<NodeId>> {
     let mut statement = tx.prepare_cached(&NODES_SQL)?;
     let mut rows = statement.query([root])?;
+    let mut linked_nodes = Vec::new();
     let mut separator = Separator::default();
     while let Some(row) = rows.next()? {
         let node = nodes::from_row(row)?;
+        if row.get(HAS_LINKS_COLUMN)? {
+            linked_nodes.push(node.id);
+        }
+
         document.raw(separator.next())?;
         document.value(&node_entry(node))?;
     }
-    Ok(())
+    Ok(linked_nodes)
 }
 
 /// Writes each evidence item that a link points to, once, where a link first uses it.
 fn write_evidence(
     tx: &Transaction<'_>,
-    root: NodeId,
+    linked_nodes: &[NodeId],
     document: &mut DocumentWriter<'_>,
 ) -> Result<()> {
-    let mut statement = tx.prepare_cached(&LINKED_EVIDENCE_SQL)?;
-    let mut rows = statement.query([root])?;
     let mut written = HashSet::new();
     let mut separator = Separator::default();
-    while let Some(row) = rows.next()? {
-        let evidence_id: EvidenceId = row.get(0)?;
-        if !written.insert(evidence_id) {
-            continue;
-        }
+    for &node_id in linked_nodes {
+        for link in links::of_node(tx, node_id)? {
+            if !written.insert(link.evidence_id) {
+                continue;
+            }
 
-        let item = evidence::get(tx, evidence_id)?;
-        document.raw(separator.next())?;
-        document.value(&evidence_entry(item))?;
+            let item = evidence::get(tx, link.evidence_id)?;
+            document.raw(separator.next())?;
+            document.value(&evidence_entry(item))?;
+        }
     }
     Ok(())
 }
 
 fn write_links(
     tx: &Transaction<'_>,
-    root: NodeId,
+    linked_nodes: &[NodeId],
     document: &mut DocumentWriter<'_>,
 ) -> Result<()> {
-    let mut statement = tx.prepare_cached(&LINKS_SQL)?;
-    let mut rows = statement.query([root])?;
     let mut separator = Separator::default();
-    while let Some(row) = rows.next()? {
-        let link = links::from_row(row)?;
-        document.raw(separator.next())?;
-        document.value(&link_entry(link))?;
+    for &node_id in linked_nodes {
+        for link in links::of_node(tx, node_id)? {
+            document.raw(separator.next())?;
+            document.value(&link_entry(link))?;
+        }
     }
     Ok(())
 }
