@@ -1,11 +1,11 @@
 //! Export of one tree as a document written entry by entry, so memory does not grow with the
 //! tree's text.
 //!
-//! One query walks the tree from its root depth-first, siblings by position. Each node is
-//! written before the next is read, and the ids of the nodes that have links are kept, so
-//! that the evidence and the links can then be read node by node in the same order, all in
-//! one read transaction. The only state kept in Rust is those node ids and the set of
-//! evidence ids already written.
+//! One query walks the tree from its root depth-first, siblings by position, and each node
+//! is written before the next is read. The export keeps the ids of the nodes that have
+//! links, and then reads the evidence and the links node by node in the same order. All
+//! reads share one read transaction. The only state kept in Rust is those node ids and the
+//! set of evidence ids already written.
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -48,7 +48,7 @@ pub(in crate::sqlite) static NODES_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The column of [`NODES_SQL`] that tells whether the node has links.
+/// The column of [`NODES_SQL`] that is true when the node has links.
 const HAS_LINKS_COLUMN: usize = 12;
 
 /// Writes the document of tree `id` to `out` as compact JSON, in the member order of
