@@ -37,12 +37,14 @@ fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
 }
 
 /// The names that a `SCAN` may name without reading a table that grows with the data: the
-/// recursive common table expressions of the node walks, the schema table, which has one
-/// row per table, index and trigger, `json_each` over a bound JSON array, and the temporary
-/// table of one search's matches.
-const SMALL_SCANS: [&str; 6] = [
+/// recursive common table expressions of the node walks, the members of one tree that a
+/// search with a tree filter reads, the schema table, which has one row per table, index and
+/// trigger, `json_each` over a bound JSON array, and the temporary table of one search's
+/// matches.
+const SMALL_SCANS: [&str; 7] = [
     "walk",
     "subtree",
+    "members",
     "sqlite_master",
     "json_each",
     "search_matches",

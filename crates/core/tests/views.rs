@@ -1170,6 +1170,55 @@ fn search_past_bound_repeats() {
     assert_eq!(first, second);
 }
 
+/// Filters find an old match behind more newer matches than a search ranks, and the search
+/// reports that it ranked every match that passes them.
+#[test]
+fn filtered_search_finds_old_matches() {
+    let store = open();
+    let old_tree = tree(&store, "Old tree");
+    let parent = add(&store, &old_tree.root, NodeKind::Opportunity, "Parent");
+    let solution = add(&store, &parent, NodeKind::Solution, "Solution");
+    let old = add(&store, &solution, NodeKind::Experiment, "quokka experiment");
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+    let filtered = |query: SearchQuery| store.search(&query).expect("search");
+
+    let by_kind = filtered(SearchQuery {
+        kind: Some(SearchKind::Node(NodeKind::Experiment)),
+        ..SearchQuery::new("quokka")
+    });
+    let by_tree = filtered(SearchQuery {
+        tree_id: Some(old_tree.tree.id),
+        ..SearchQuery::new("quokka")
+    });
+    let unfiltered = filtered(SearchQuery::new("quokka"));
+
+    assert_eq!(hit_ids(&by_kind.items), [old.id.to_string()]);
+    assert!(by_kind.all_matches_ranked);
+    assert_eq!(hit_ids(&by_tree.items), [old.id.to_string()]);
+    assert!(by_tree.all_matches_ranked);
+    assert!(!unfiltered.all_matches_ranked);
+    assert!(!hit_ids(&unfiltered.items).contains(&old.id.to_string()));
+}
+
+/// A word that is also a kind or type matches items by their text only.
+#[test]
+fn search_words_never_match_kinds() {
+    let store = open();
+    let small = small(&store);
+    let titled = add(
+        &store,
+        &small.tree.root,
+        NodeKind::Opportunity,
+        "Run an experiment",
+    );
+
+    let hits = search(&store, "experiment");
+    let evidence_hits = search(&store, "evidence");
+
+    assert_eq!(hit_ids(&hits), [titled.id.to_string()]);
+    assert!(evidence_hits.is_empty(), "{evidence_hits:?}");
+}
+
 /// A word in more items than a search ranks is ranked among the found matches alone, and a
 /// title still counts more than a body there.
 #[test]
@@ -1410,8 +1459,9 @@ fn migration_indexes_existing_rows() {
         (small.import.id, quote)
     };
     // Turn the file back into a version 2 database that contains the same rows.
-    // NOTE: this undoes migrations 3 and 4 only. A later migration must be undone here too,
-    // or the reopen below applies it a second time.
+    // NOTE: this undoes migrations 3 to 5 only. Migration 5 makes the search table and
+    // triggers of migration 3 again under the same names. A later migration must be undone
+    // here too, or the reopen below applies it a second time.
     {
         let conn = rusqlite::Connection::open(&path).expect("open file");
         conn.execute_batch(
@@ -1447,6 +1497,17 @@ fn migration_indexes_existing_rows() {
         hit_ids(&search(&store, "bakery")),
         [evidence_id.to_string()]
     );
+    let of_entity = |entity| SearchQuery {
+        entity: Some(entity),
+        ..SearchQuery::new("bakery")
+    };
+    let evidence_hits = store.search(&of_entity(SearchEntity::Evidence));
+    let node_hits = store.search(&of_entity(SearchEntity::Node));
+    assert_eq!(
+        hit_ids(&evidence_hits.expect("evidence search").items),
+        [evidence_id.to_string()]
+    );
+    assert!(node_hits.expect("node search").items.is_empty());
     let later = add(
         &store,
         &store.get_node(node_id).expect("node"),

@@ -244,8 +244,8 @@ impl SearchKind {
 /// A full-text search and its filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
-    /// The user's words. Each word is matched as written, never as FTS5 query syntax, and
-    /// the last word also matches as a prefix.
+    /// The user's words. Each word is matched as a whole word, as written, never as FTS5
+    /// query syntax.
     pub text: String,
     /// Only nodes of this tree, and evidence linked to one or more nodes of it.
     pub tree_id: Option<TreeId>,

@@ -452,6 +452,8 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ("search::INDEX_HITS_SQL", search::INDEX_HITS_SQL),
         ("search::MATCHES_TABLE_SQL", search::MATCHES_TABLE_SQL),
         ("search::COPY_MATCHES_SQL", search::COPY_MATCHES_SQL),
+        ("search::COPY_TREE_SQL", search::COPY_TREE_SQL),
+        ("search::FIND_IN_TABLE_SQL", search::FIND_IN_TABLE_SQL),
         ("search::TABLE_RANK_SQL", search::TABLE_RANK_SQL),
         ("search::TABLE_HITS_SQL", search::TABLE_HITS_SQL),
     ]

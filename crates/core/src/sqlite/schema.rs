@@ -239,6 +239,101 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER nodes_revision_delete AFTER DELETE ON nodes BEGIN
         UPDATE revisions SET value = value + 1 WHERE name = 'search';
     END;",
+    // 5: search filters as index terms.
+    //
+    // The new `facets` column contains `node` or `evidence` and the kind, such as
+    // `evidence support_ticket`. A search matches its words in title, body and tags only,
+    // and each `type` or `kind` filter as a phrase in `facets`. FTS5 then finds the matches
+    // that pass the filters in its index, where a test of the unindexed columns read the
+    // stored row of each match. An FTS5 table gains no column by `ALTER TABLE`, so the table
+    // and its triggers are made again, and filled from `nodes` and `evidence` with the row
+    // ids of `search_index_keys`.
+    "DROP TRIGGER nodes_search_insert;
+    DROP TRIGGER nodes_search_update;
+    DROP TRIGGER nodes_search_delete;
+    DROP TRIGGER evidence_search_insert;
+    DROP TRIGGER evidence_search_update;
+    DROP TRIGGER evidence_search_delete;
+    DROP TABLE search_index;
+
+    CREATE VIRTUAL TABLE search_index USING fts5 (
+        entity_type UNINDEXED,
+        entity_id UNINDEXED,
+        tree_id UNINDEXED,
+        kind UNINDEXED,
+        title,
+        body,
+        tags,
+        facets,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TRIGGER nodes_search_insert AFTER INSERT ON nodes BEGIN
+        INSERT INTO search_index_keys (entity_id) VALUES (NEW.id);
+        INSERT INTO search_index
+            (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+        VALUES (
+            (SELECT id FROM search_index_keys WHERE entity_id = NEW.id),
+            'node', NEW.id, NEW.tree_id, NEW.kind, NEW.title,
+            NEW.description || char(10) || coalesce(NEW.result, ''), '', 'node ' || NEW.kind
+        );
+    END;
+
+    CREATE TRIGGER nodes_search_update AFTER UPDATE OF title, description, result ON nodes BEGIN
+        UPDATE search_index
+        SET title = NEW.title, body = NEW.description || char(10) || coalesce(NEW.result, '')
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = NEW.id);
+    END;
+
+    CREATE TRIGGER nodes_search_delete AFTER DELETE ON nodes BEGIN
+        DELETE FROM search_index
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = OLD.id);
+        DELETE FROM search_index_keys WHERE entity_id = OLD.id;
+    END;
+
+    CREATE TRIGGER evidence_search_insert AFTER INSERT ON evidence BEGIN
+        INSERT INTO search_index_keys (entity_id) VALUES (NEW.id);
+        INSERT INTO search_index
+            (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+        VALUES (
+            (SELECT id FROM search_index_keys WHERE entity_id = NEW.id),
+            'evidence', NEW.id, NULL, NEW.kind, NEW.title, NEW.content,
+            coalesce((SELECT group_concat(value, ' ') FROM json_each(NEW.tags)), ''),
+            'evidence ' || NEW.kind
+        );
+    END;
+
+    CREATE TRIGGER evidence_search_update AFTER UPDATE OF kind, title, content, tags ON evidence
+    BEGIN
+        UPDATE search_index
+        SET kind = NEW.kind, title = NEW.title, body = NEW.content,
+            tags = coalesce((SELECT group_concat(value, ' ') FROM json_each(NEW.tags)), ''),
+            facets = 'evidence ' || NEW.kind
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = NEW.id);
+    END;
+
+    CREATE TRIGGER evidence_search_delete AFTER DELETE ON evidence BEGIN
+        DELETE FROM search_index
+        WHERE rowid = (SELECT id FROM search_index_keys WHERE entity_id = OLD.id);
+        DELETE FROM search_index_keys WHERE entity_id = OLD.id;
+    END;
+
+    INSERT INTO search_index
+        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+    SELECT search_index_keys.id, 'node', nodes.id, nodes.tree_id, nodes.kind, nodes.title,
+           nodes.description || char(10) || coalesce(nodes.result, ''), '',
+           'node ' || nodes.kind
+    FROM nodes JOIN search_index_keys ON search_index_keys.entity_id = nodes.id;
+
+    INSERT INTO search_index
+        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+    SELECT search_index_keys.id, 'evidence', evidence.id, NULL, evidence.kind, evidence.title,
+           evidence.content,
+           coalesce((SELECT group_concat(value, ' ') FROM json_each(evidence.tags)), ''),
+           'evidence ' || evidence.kind
+    FROM evidence JOIN search_index_keys ON search_index_keys.entity_id = evidence.id;
+
+    INSERT INTO search_index (search_index) VALUES ('optimize');",
 ];
 
 /// The schema version this build creates and understands.

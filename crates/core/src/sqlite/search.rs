@@ -8,8 +8,13 @@
 //! are ranked, the found matches are copied into a table of their own first, so bm25 counts
 //! only among them.
 //!
-//! NOTE: a filter that few matches pass makes [`find`] read more matches before it has
-//! enough, so such a search still slows down as the store grows.
+//! The words match in the title, body and tags columns only. A `type` or `kind` filter is
+//! a phrase in the `facets` column, so FTS5 finds the matches that pass it in its index. A
+//! search with a tree filter copies the tree's nodes and linked evidence into the table of
+//! its own first and searches there, so its cost grows with the tree, not with the store.
+//!
+//! NOTE: that table is in memory, so a search in a tree of many thousand nodes and linked
+//! items holds all of their text while it runs.
 
 use std::collections::HashMap;
 
@@ -23,25 +28,48 @@ use crate::model::{
     SearchKind, SearchQuery, SearchResults,
 };
 
-/// The row ids of the newest matches that pass the filters, those with the highest row ids,
-/// which are the last added to the index.
+/// The row ids of the newest matches of `?1`, which includes any `type` and `kind` filter,
+/// those with the highest row ids, which are the last added to the index.
 ///
-/// `?5` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. FTS5 reads
-/// a word's match list from its end and stops at the limit. A tree filter keeps the tree's
-/// nodes and the evidence linked to one or more of them.
+/// `?2` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. FTS5 reads
+/// the match lists from their end and stops at the limit.
 pub(super) const FIND_SQL: &str = "
     SELECT rowid
     FROM search_index
     WHERE search_index MATCH ?1
-      AND (?2 IS NULL OR entity_type = ?2)
-      AND (?3 IS NULL OR kind = ?3)
-      AND (?4 IS NULL
-           OR (entity_type = 'node' AND tree_id = ?4)
-           OR (entity_type = 'evidence' AND EXISTS (
-                   SELECT 1 FROM links JOIN nodes ON nodes.id = links.node_id
-                   WHERE links.evidence_id = search_index.entity_id AND nodes.tree_id = ?4)))
     ORDER BY rowid DESC
-    LIMIT ?5";
+    LIMIT ?2";
+
+/// Copies the nodes of tree `?1` and the evidence linked to one or more of them from the
+/// index into the matches table of [`MATCHES_TABLE_SQL`].
+///
+/// The members come from the tree's own rows and are read by row id, so the cost grows with
+/// the tree. Looking each member up with `MATCH` in the index instead took about 4 ms per
+/// member for a common word in a database of 1,000,000 nodes (BENCHMARKS.md).
+pub(super) const COPY_TREE_SQL: &str = "
+    WITH members (entity_id) AS (
+        SELECT id FROM nodes WHERE tree_id = ?1
+        UNION
+        SELECT links.evidence_id
+        FROM nodes JOIN links ON links.node_id = nodes.id
+        WHERE nodes.tree_id = ?1
+    )
+    INSERT INTO temp.search_matches
+        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+    SELECT search_index.rowid, search_index.entity_type, search_index.entity_id,
+           search_index.tree_id, search_index.kind, search_index.title, search_index.body,
+           search_index.tags, search_index.facets
+    FROM members
+    CROSS JOIN search_index_keys ON search_index_keys.entity_id = members.entity_id
+    CROSS JOIN main.search_index ON search_index.rowid = search_index_keys.id";
+
+/// [`FIND_SQL`] in the matches table.
+pub(super) const FIND_IN_TABLE_SQL: &str = "
+    SELECT rowid
+    FROM temp.search_matches
+    WHERE search_matches MATCH ?1
+    ORDER BY rowid DESC
+    LIMIT ?2";
 
 /// One row for each item that one word of the query matches, `?2` rows at most.
 pub(super) const WORD_MATCHES_SQL: &str =
@@ -50,12 +78,12 @@ pub(super) const WORD_MATCHES_SQL: &str =
 /// The bm25 scores of the found matches, whose row ids `?4` lists as a JSON array, in the
 /// index.
 ///
-/// The bm25 weights follow the table's columns. The four unindexed columns get 0, and title,
-/// body and tags get 4, 1 and 2, so a word in a title counts most. `?2` and `?3`, the lowest
+/// The bm25 weights follow the table's columns. The four unindexed columns and `facets` get
+/// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most. `?2` and `?3`, the lowest
 /// and highest of the row ids, let FTS5 skip the rest of its index. The `+` keeps the `IN`
 /// list from FTS5, which would run the match once per id.
 pub(super) const INDEX_RANK_SQL: &str = "
-    SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0)
+    SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
     FROM search_index
     WHERE search_index MATCH ?1
       AND rowid BETWEEN ?2 AND ?3
@@ -74,7 +102,7 @@ pub(super) const INDEX_HITS_SQL: &str = "
 /// A temporary FTS5 table with the columns and tokenizer of `search_index`. It contains the
 /// found matches of one search while they are ranked.
 ///
-/// The column list repeats the table of migration 3 in `schema.rs`, whose text stays as it
+/// The column list repeats the table of migration 5 in `schema.rs`, whose text stays as it
 /// was applied, so a change to `search_index` needs a matching change here.
 pub(super) const MATCHES_TABLE_SQL: &str = "
     CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_matches USING fts5 (
@@ -85,20 +113,21 @@ pub(super) const MATCHES_TABLE_SQL: &str = "
         title,
         body,
         tags,
+        facets,
         tokenize = 'unicode61 remove_diacritics 2'
     )";
 
 /// Copies the found matches, whose row ids `?1` lists as a JSON array, into the matches table.
 pub(super) const COPY_MATCHES_SQL: &str = "
     INSERT INTO temp.search_matches
-        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags)
-    SELECT rowid, entity_type, entity_id, tree_id, kind, title, body, tags
+        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+    SELECT rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets
     FROM main.search_index
     WHERE rowid IN (SELECT value FROM json_each(?1))";
 
 /// [`INDEX_RANK_SQL`] on the matches table.
 pub(super) const TABLE_RANK_SQL: &str = "
-    SELECT rowid, bm25(search_matches, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0)
+    SELECT rowid, bm25(search_matches, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
     FROM temp.search_matches
     WHERE search_matches MATCH ?1
       AND rowid BETWEEN ?2 AND ?3
@@ -137,14 +166,14 @@ const IN_MATCHES_TABLE: Ranking = Ranking {
 /// statement would build a snippet for each match. Ranking first builds one per result.
 pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<SearchResults> {
     let words = match_words(&query.text)?;
-    let expression = words.join(" ");
+    let expression = in_text_columns(&words.join(" "));
     conn.prepare_cached(MATCHES_TABLE_SQL)?.execute([])?;
 
     let tx = conn.transaction()?;
     if let Some(tree_id) = query.tree_id {
         trees::ensure_exists(&tx, tree_id)?;
     }
-    let mut found = find(&tx, &expression, query)?;
+    let (mut found, ranking) = find_in_scope(&tx, query, &expression)?;
     let all_matches_ranked = found.len() <= SEARCH_RANKED_MATCHES as usize;
     found.truncate(SEARCH_RANKED_MATCHES as usize);
     let Some(found) = Chosen::new(&found) else {
@@ -154,12 +183,14 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
         });
     };
 
-    let ranking = if has_common_word(&tx, &words)? {
+    // A tree's members are in the matches table already. Elsewhere, a word in more items
+    // than a search ranks moves the found matches there.
+    let ranking = if query.tree_id.is_none() && has_common_word(&tx, &words)? {
         tx.prepare_cached(COPY_MATCHES_SQL)?
             .execute([&found.listed])?;
         &IN_MATCHES_TABLE
     } else {
-        &IN_INDEX
+        ranking
     };
     let best = rank(&tx, ranking, &expression, &found, query.limit)?;
     let items = read_hits(&tx, ranking, &expression, &best)?;
@@ -206,20 +237,57 @@ fn match_words(text: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Returns the row ids of the newest matches that pass the query's filters, newest first,
-/// one more than [`SEARCH_RANKED_MATCHES`] at most.
-fn find(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Vec<i64>> {
-    let mut statement = conn.prepare_cached(FIND_SQL)?;
-    let rows = statement.query_map(
-        params![
-            expression,
-            query.entity.map(SearchEntity::as_str),
-            query.kind.map(SearchKind::as_str),
-            query.tree_id,
-            SEARCH_RANKED_MATCHES + 1
-        ],
-        |row| row.get::<_, i64>(0),
-    );
+/// The columns that the words of a search match in. `facets` is left out, so a word never
+/// matches an item by its type or kind.
+const TEXT_COLUMNS: &str = "{title body tags}";
+
+/// Returns the FTS5 expression that matches `words`, FTS5 strings joined by spaces, in the
+/// [`TEXT_COLUMNS`].
+fn in_text_columns(words: &str) -> String {
+    format!("{TEXT_COLUMNS} : ({words})")
+}
+
+/// Adds the query's `type` and `kind` filters to `expression`, each as a phrase that the
+/// `facets` column must contain. Entity and kind names are fixed snake_case words, so they
+/// need no escaping. FTS5 splits `support_ticket` into `support ticket`, the same phrase
+/// as in the column.
+fn with_filters(expression: &str, query: &SearchQuery) -> String {
+    let facets = [
+        query.entity.map(SearchEntity::as_str),
+        query.kind.map(SearchKind::as_str),
+    ];
+
+    let mut filtered = expression.to_owned();
+    for facet in facets.into_iter().flatten() {
+        filtered.push_str(&format!(" AND facets : \"{facet}\""));
+    }
+    filtered
+}
+
+/// Finds the newest matches of `expression` that pass the query's filters, and returns them
+/// with the table they are ranked in: the index, or for a tree filter the matches table that
+/// this fills with the tree's members.
+fn find_in_scope(
+    tx: &Connection,
+    query: &SearchQuery,
+    expression: &str,
+) -> Result<(Vec<i64>, &'static Ranking)> {
+    let filtered = with_filters(expression, query);
+    let Some(tree_id) = query.tree_id else {
+        return Ok((find(tx, FIND_SQL, &filtered)?, &IN_INDEX));
+    };
+
+    tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
+    Ok((find(tx, FIND_IN_TABLE_SQL, &filtered)?, &IN_MATCHES_TABLE))
+}
+
+/// Runs `sql`, [`FIND_SQL`] or [`FIND_IN_TABLE_SQL`], and returns the row ids of the newest
+/// matches of `expression`, newest first, one more than [`SEARCH_RANKED_MATCHES`] at most.
+fn find(conn: &Connection, sql: &str, expression: &str) -> Result<Vec<i64>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map(params![expression, SEARCH_RANKED_MATCHES + 1], |row| {
+        row.get::<_, i64>(0)
+    });
 
     rows.and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .map_err(|err| rejected(err, expression))
@@ -230,11 +298,12 @@ fn find(conn: &Connection, expression: &str, query: &SearchQuery) -> Result<Vec<
 fn has_common_word(conn: &Connection, words: &[String]) -> Result<bool> {
     let mut statement = conn.prepare_cached(WORD_MATCHES_SQL)?;
     for word in words {
+        let word = in_text_columns(word);
         let mut rows = statement
             .query(params![word, SEARCH_RANKED_MATCHES + 1])
-            .map_err(|err| rejected(err, word))?;
+            .map_err(|err| rejected(err, &word))?;
         let mut count = 0;
-        while rows.next().map_err(|err| rejected(err, word))?.is_some() {
+        while rows.next().map_err(|err| rejected(err, &word))?.is_some() {
             count += 1;
         }
         if count > SEARCH_RANKED_MATCHES {
