@@ -233,21 +233,34 @@ export BENCH_PARENTS
 readonly POST_SCRIPT="$REPO_DIR/scripts/bench/post_node.lua"
 
 # Request paths that miss the response cache, because each list contains more distinct
-# requests than the cache keeps (256) and wrk sends them in turn. One list searches for two
-# different words of the generator's vocabulary, each in most evidence items. The other asks
-# for evidence pages that start after 1,000 different items.
+# requests than the cache keeps (256) and wrk sends them in turn. The search lists use words
+# of the generator's vocabulary, each in most evidence items: two different words, the same
+# pairs with a kind filter that few of their matches pass, and one word in one of 20 trees.
+# The evidence list asks for pages that start after 1,000 different items.
 readonly PATHS_SCRIPT="$REPO_DIR/scripts/bench/paths.lua"
 readonly SEARCH_PATHS="$WORK_DIR/search_paths" EVIDENCE_PATHS="$WORK_DIR/evidence_paths"
-python3 - "$SEARCH_PATHS" <<'PY'
+readonly SEARCH_KIND_PATHS="$WORK_DIR/search_kind_paths"
+readonly SEARCH_TREE_PATHS="$WORK_DIR/search_tree_paths"
+call 200 "$OPEN/trees?limit=20" | python3 -c 'import json, sys
+for tree in json.load(sys.stdin)["items"]:
+    print(tree["id"])' >"$WORK_DIR/search_trees"
+python3 - "$SEARCH_PATHS" "$SEARCH_KIND_PATHS" "$SEARCH_TREE_PATHS" "$WORK_DIR/search_trees" <<'PY'
 import sys
+pairs_file, kind_file, tree_file, trees_file = sys.argv[1:]
 words = ["staff", "shift", "week", "manager", "team", "schedule", "hours", "rota", "swap",
          "late", "cover", "holiday", "store", "depot", "export", "phone", "draft", "budget",
          "overtime", "roster"]
-with open(sys.argv[1], "w") as out:
-    for first in words:
-        for second in words:
-            if first != second:
-                out.write("/search?q=%s%%20%s\n" % (first, second))
+pairs = ["/search?q=%s%%20%s" % (first, second)
+         for first in words for second in words if first != second]
+with open(pairs_file, "w") as out:
+    out.writelines(path + "\n" for path in pairs)
+with open(kind_file, "w") as out:
+    out.writelines(path + "&kind=experiment\n" for path in pairs)
+trees = open(trees_file).read().split()
+with open(tree_file, "w") as out:
+    for tree in trees:
+        for word in words:
+            out.write("/search?q=%s&tree_id=%s\n" % (word, tree))
 PY
 cursor=""
 : >"$EVIDENCE_PATHS"
@@ -273,6 +286,10 @@ for server in "${servers[@]}"; do
   add_case "GET /search fixed" "$server" "/search?q=$FIXED_TERM" 200
   # The store runs one search at a time, so one connection measures the time of one search.
   add_case "GET /search common" "$server" "$(head -n 1 "$SEARCH_PATHS")" 200 "paths=$SEARCH_PATHS" 1
+  add_case "GET /search common, kind filter" "$server" "$(head -n 1 "$SEARCH_KIND_PATHS")" 200 \
+    "paths=$SEARCH_KIND_PATHS" 1
+  add_case "GET /search common, tree filter" "$server" "$(head -n 1 "$SEARCH_TREE_PATHS")" 200 \
+    "paths=$SEARCH_TREE_PATHS" 1
 done
 if [[ $SET == full ]]; then
   add_case "GET /health" floor /health 200

@@ -36,11 +36,11 @@ fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
         .collect()
 }
 
-/// The names that a `SCAN` may name without reading a table that grows with the data: the
-/// recursive common table expressions of the node walks, the members of one tree that a
-/// search with a tree filter reads, the schema table, which has one row per table, index and
-/// trigger, `json_each` over a bound JSON array, and the temporary table of one search's
-/// matches.
+/// The names that a `SCAN` may name without reading a table that grows with the data. They
+/// are the recursive common table expressions of the node walks and the members of one tree
+/// that a search with a tree filter reads. The schema table has one row per table, index and
+/// trigger, `json_each` reads a bound JSON array, and the temporary table contains the
+/// matches of one search.
 const SMALL_SCANS: [&str; 7] = [
     "walk",
     "subtree",
