@@ -7,9 +7,9 @@ use ost_linker_core::store::ViewStore;
 use ost_linker_core::{
     Customer, Error, EvidenceId, EvidenceKind, EvidencePatch, EvidenceStore, ExperimentStatus,
     Metric, NewEvidence, NewLink, NewNode, NewTree, Node, NodeId, NodeKind, NodePatch,
-    OUTLINE_MAX_DEPTH, OutlineNode, OutlineRequest, Relation, SEARCH_RANKED_MATCHES,
-    SEARCH_TEXT_MAX_CHARS, SearchEntity, SearchHit, SearchKind, SearchQuery, Source, SqliteStore,
-    TreeId, TreePatch, TreeStore, TreeWithRoot, WriteContext,
+    OUTLINE_MAX_DEPTH, OutlineNode, OutlineRequest, Relation, SEARCH_MAX_WORDS,
+    SEARCH_RANKED_MATCHES, SEARCH_TEXT_MAX_CHARS, SearchEntity, SearchHit, SearchKind, SearchQuery,
+    Source, SqliteStore, TreeId, TreePatch, TreeStore, TreeWithRoot, WriteContext,
 };
 use serde_json::Value;
 
@@ -1346,10 +1346,11 @@ fn search_rejects_too_long_text() {
 #[test]
 fn search_accepts_long_text_at_limit() {
     let sample = load_sample();
-    // Distinct made-up words up to the length limit, and one word as long as the limit.
+    // The maximum number of different made-up words, repeated up to the length limit, and
+    // one word as long as the limit.
     let mut many_words = String::from("w0");
-    for index in 1..SEARCH_TEXT_MAX_CHARS {
-        let word = format!(" w{index}");
+    for index in 1.. {
+        let word = format!(" w{}", index % SEARCH_MAX_WORDS);
         if many_words.len() + word.len() > SEARCH_TEXT_MAX_CHARS {
             break;
         }
@@ -1366,6 +1367,38 @@ fn search_accepts_long_text_at_limit() {
 
         assert!(hits.is_empty(), "{hits:?}");
     }
+}
+
+#[test]
+fn search_rejects_too_many_words() {
+    let store = open();
+    let words: Vec<String> = (0..=SEARCH_MAX_WORDS)
+        .map(|index| format!("w{index}"))
+        .collect();
+
+    let err = store
+        .search(&SearchQuery::new(words.join(" ")))
+        .expect_err("searched");
+
+    let Error::InvalidSearchQuery { reason } = err else {
+        panic!("expected an invalid search query, got {err:?}");
+    };
+    assert!(reason.contains("17 different words"), "{reason}");
+}
+
+#[test]
+fn search_splits_words_at_control_characters() {
+    let store = open();
+    let small = small(&store);
+
+    let hits = search(&store, "spreadsheet\0import");
+    let only_control = store.search(&SearchQuery::new("\0\u{7}"));
+
+    assert_eq!(hit_ids(&hits), [small.import.id.to_string()]);
+    assert!(
+        matches!(only_control, Err(Error::InvalidSearchQuery { .. })),
+        "{only_control:?}"
+    );
 }
 
 // Keeping the index in step.

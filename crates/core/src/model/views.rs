@@ -172,6 +172,10 @@ pub const SEARCH_MAX_LIMIT: u32 = 50;
 /// The maximum length of search text, in characters.
 pub const SEARCH_TEXT_MAX_CHARS: usize = 1_000;
 
+/// The maximum number of different words in search text. FTS5 intersects the match lists of
+/// every word for each match it finds, so each word adds to the time of a search.
+pub const SEARCH_MAX_WORDS: usize = 16;
+
 /// The number of matches a search ranks at most: the ones added to the search index last.
 ///
 /// Ranking costs time for every match, so a word found in most items would make search grow

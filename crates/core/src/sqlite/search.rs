@@ -10,8 +10,9 @@
 //!
 //! The words match in the title, body and tags columns only. A `type` or `kind` filter is
 //! a phrase in the `facets` column, so FTS5 finds the matches that pass it in its index. A
-//! search with a tree filter copies the tree's nodes and linked evidence into the table of
-//! its own first and searches there, so its cost grows with the tree, not with the store.
+//! search with a tree filter and a common word copies the tree's nodes and linked evidence
+//! into that table first and searches there, so its cost grows with the tree, not with the
+//! store.
 //!
 //! NOTE: that table is in memory, so a search in a tree of many thousand nodes and linked
 //! items holds all of their text while it runs.
@@ -23,20 +24,28 @@ use rusqlite::{Connection, Row, params};
 use super::nodes::parse_column;
 use super::trees;
 use crate::error::{Error, Result};
+use crate::id::TreeId;
 use crate::model::{
-    SEARCH_MAX_LIMIT, SEARCH_RANKED_MATCHES, SEARCH_TEXT_MAX_CHARS, SearchEntity, SearchHit,
-    SearchKind, SearchQuery, SearchResults,
+    SEARCH_MAX_LIMIT, SEARCH_MAX_WORDS, SEARCH_RANKED_MATCHES, SEARCH_TEXT_MAX_CHARS, SearchEntity,
+    SearchHit, SearchKind, SearchQuery, SearchResults,
 };
 
 /// The row ids of the newest matches of `?1`, which includes any `type` and `kind` filter,
-/// those with the highest row ids, which are the last added to the index.
+/// those with the highest row ids, which are the last added to the index. When `?3` is not
+/// `NULL`, only the nodes of that tree and the evidence linked to one or more of them.
 ///
 /// `?2` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. FTS5 reads
-/// the match lists from their end and stops at the limit.
+/// the match lists from their end and stops at the limit. The tree test reads the stored
+/// row of each match, so it runs only for words with few matches.
 pub(super) const FIND_SQL: &str = "
     SELECT rowid
     FROM search_index
     WHERE search_index MATCH ?1
+      AND (?3 IS NULL
+           OR (entity_type = 'node' AND tree_id = ?3)
+           OR (entity_type = 'evidence' AND EXISTS (
+                   SELECT 1 FROM links JOIN nodes ON nodes.id = links.node_id
+                   WHERE links.evidence_id = search_index.entity_id AND nodes.tree_id = ?3)))
     ORDER BY rowid DESC
     LIMIT ?2";
 
@@ -63,11 +72,12 @@ pub(super) const COPY_TREE_SQL: &str = "
     CROSS JOIN search_index_keys ON search_index_keys.entity_id = members.entity_id
     CROSS JOIN main.search_index ON search_index.rowid = search_index_keys.id";
 
-/// [`FIND_SQL`] in the matches table.
+/// [`FIND_SQL`] in the matches table, where `?3` is unused because the table contains only
+/// one tree's members.
 pub(super) const FIND_IN_TABLE_SQL: &str = "
     SELECT rowid
     FROM temp.search_matches
-    WHERE search_matches MATCH ?1
+    WHERE search_matches MATCH ?1 AND ?3 IS NULL
     ORDER BY rowid DESC
     LIMIT ?2";
 
@@ -173,7 +183,8 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
     if let Some(tree_id) = query.tree_id {
         trees::ensure_exists(&tx, tree_id)?;
     }
-    let (mut found, ranking) = find_in_scope(&tx, query, &expression)?;
+    let common = has_common_word(&tx, &words)?;
+    let (mut found, ranking) = find_in_scope(&tx, query, &expression, common)?;
     let all_matches_ranked = found.len() <= SEARCH_RANKED_MATCHES as usize;
     found.truncate(SEARCH_RANKED_MATCHES as usize);
     let Some(found) = Chosen::new(&found) else {
@@ -183,9 +194,9 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
         });
     };
 
-    // A tree's members are in the matches table already. Elsewhere, a word in more items
-    // than a search ranks moves the found matches there.
-    let ranking = if query.tree_id.is_none() && has_common_word(&tx, &words)? {
+    // A word in more items than a search ranks moves the found matches to the matches
+    // table, unless a tree's members are there already.
+    let ranking = if common && query.tree_id.is_none() {
         tx.prepare_cached(COPY_MATCHES_SQL)?
             .execute([&found.listed])?;
         &IN_MATCHES_TABLE
@@ -205,23 +216,16 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
 
 /// Turns user text into FTS5 strings, one per word, that match the word as written.
 ///
-/// Each white-space-separated word becomes an FTS5 string, with any `"` doubled, so no
-/// operator, column filter, bracket or `*` in the text has its FTS5 meaning. Joined by
-/// spaces, which FTS5 reads as AND, they match items that have every word. A word with no
-/// letter or digit, such as `-`, yields no token, and FTS5 ignores it.
+/// Each word, separated by white space or control characters, becomes an FTS5 string with
+/// any `"` doubled, so no operator, column filter, bracket or `*` in the text has its FTS5
+/// meaning. A repeated word is kept once. Joined by spaces, which FTS5 reads as AND, the
+/// strings match items that have every word. A word with no letter or digit, such as `-`,
+/// yields no token, and FTS5 ignores it.
 ///
 /// No word matches as a prefix. A prefix makes FTS5 merge the match lists of every word it
 /// covers before it can return the newest match, so its cost grows with the store.
 fn match_words(text: &str) -> Result<Vec<String>> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(Error::InvalidSearchQuery {
-            reason: "the search text is empty: send one or more words, such as `onboarding`"
-                .to_owned(),
-        });
-    }
-
-    let length = trimmed.chars().count();
+    let length = text.trim().chars().count();
     if length > SEARCH_TEXT_MAX_CHARS {
         return Err(Error::InvalidSearchQuery {
             reason: format!(
@@ -231,10 +235,32 @@ fn match_words(text: &str) -> Result<Vec<String>> {
         });
     }
 
-    Ok(trimmed
-        .split_whitespace()
-        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
-        .collect())
+    // Control characters separate words as white space does. SQLite reads a `MATCH` string
+    // only up to a NUL, which would leave a quoted word open.
+    let mut words: Vec<String> = Vec::new();
+    let separators = |c: char| c.is_whitespace() || c.is_control();
+    for word in text.split(separators).filter(|word| !word.is_empty()) {
+        let quoted = format!("\"{}\"", word.replace('"', "\"\""));
+        if !words.contains(&quoted) {
+            words.push(quoted);
+        }
+    }
+
+    if words.is_empty() {
+        return Err(Error::InvalidSearchQuery {
+            reason: "the search text is empty: send one or more words, such as `onboarding`"
+                .to_owned(),
+        });
+    }
+    if words.len() > SEARCH_MAX_WORDS {
+        return Err(Error::InvalidSearchQuery {
+            reason: format!(
+                "the search text has {} different words: send at most {SEARCH_MAX_WORDS}",
+                words.len()
+            ),
+        });
+    }
+    Ok(words)
 }
 
 /// The columns that the words of a search match in. `facets` is left out, so a word never
@@ -265,29 +291,44 @@ fn with_filters(expression: &str, query: &SearchQuery) -> String {
 }
 
 /// Finds the newest matches of `expression` that pass the query's filters, and returns them
-/// with the table they are ranked in: the index, or for a tree filter the matches table that
-/// this fills with the tree's members.
+/// with the table they are ranked in.
+///
+/// Without a tree filter, or when `common` is false, they are found and ranked in the index.
+/// Every word then has at most [`SEARCH_RANKED_MATCHES`] matches, so testing each match for
+/// the tree reads few rows. With a tree filter and a common word, this fills the matches
+/// table with the tree's members and finds and ranks them there.
 fn find_in_scope(
     tx: &Connection,
     query: &SearchQuery,
     expression: &str,
+    common: bool,
 ) -> Result<(Vec<i64>, &'static Ranking)> {
     let filtered = with_filters(expression, query);
-    let Some(tree_id) = query.tree_id else {
-        return Ok((find(tx, FIND_SQL, &filtered)?, &IN_INDEX));
+    let (Some(tree_id), true) = (query.tree_id, common) else {
+        return Ok((find(tx, FIND_SQL, &filtered, query.tree_id)?, &IN_INDEX));
     };
 
     tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
-    Ok((find(tx, FIND_IN_TABLE_SQL, &filtered)?, &IN_MATCHES_TABLE))
+    Ok((
+        find(tx, FIND_IN_TABLE_SQL, &filtered, None)?,
+        &IN_MATCHES_TABLE,
+    ))
 }
 
 /// Runs `sql`, [`FIND_SQL`] or [`FIND_IN_TABLE_SQL`], and returns the row ids of the newest
-/// matches of `expression`, newest first, one more than [`SEARCH_RANKED_MATCHES`] at most.
-fn find(conn: &Connection, sql: &str, expression: &str) -> Result<Vec<i64>> {
+/// matches of `expression` within tree `tree_id` when it is given, newest first, one more
+/// than [`SEARCH_RANKED_MATCHES`] at most.
+fn find(
+    conn: &Connection,
+    sql: &str,
+    expression: &str,
+    tree_id: Option<TreeId>,
+) -> Result<Vec<i64>> {
     let mut statement = conn.prepare_cached(sql)?;
-    let rows = statement.query_map(params![expression, SEARCH_RANKED_MATCHES + 1], |row| {
-        row.get::<_, i64>(0)
-    });
+    let rows = statement.query_map(
+        params![expression, SEARCH_RANKED_MATCHES + 1, tree_id],
+        |row| row.get::<_, i64>(0),
+    );
 
     rows.and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .map_err(|err| rejected(err, expression))
