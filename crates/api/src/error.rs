@@ -394,6 +394,11 @@ fn domain_problem(err: &DomainError) -> Problem {
             "idempotency_key_in_use",
             format!("The {err}. Retry the request to get its response."),
         ),
+        DomainError::ExportsBusy { .. } => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "exports_busy",
+            format!("The export could not start: {err}. Retry the request in a few seconds."),
+        ),
         DomainError::InvalidSearchQuery { .. } => Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid_search_query",

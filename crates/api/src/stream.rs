@@ -25,7 +25,7 @@ const QUEUED_CHUNKS: usize = 4;
 /// How long a chunk may wait for room in the channel before the call gives up. A client that
 /// reads nothing for this long loses the response, and the call frees what it holds, such
 /// as a database connection and its snapshot.
-pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One item of a body as the response stream yields it: a chunk, or the error that cut the
 /// body short. An error makes actix-web close the connection without ending the chunked

@@ -284,6 +284,18 @@ pub enum Error {
     #[from]
     Storage(rusqlite::Error),
 
+    /// Every connection that exports use stayed in use while an export waited for one.
+    #[display(
+        "all {connections} export connections stayed in use for {waited_secs} s, each by an \
+         export whose client is still receiving it"
+    )]
+    ExportsBusy {
+        /// The number of export connections.
+        connections: usize,
+        /// How long the export waited, in seconds.
+        waited_secs: u64,
+    },
+
     /// Writing a document to the caller's output failed, such as when the client of a
     /// streamed export went away.
     #[display("writing the output failed: {_0}")]

@@ -351,8 +351,9 @@ pub trait TransferStore: Send + Sync {
     /// # Errors
     ///
     /// Returns [`crate::Error::NotFound`] before writing anything when there is no such tree,
-    /// and [`crate::Error::Output`] when writing to `out` fails, which leaves the document
-    /// cut short.
+    /// [`crate::Error::ExportsBusy`] before writing anything when other exports keep every
+    /// connection for exports in use, and [`crate::Error::Output`] when writing to `out`
+    /// fails, which leaves the document cut short.
     fn write_export(&self, id: TreeId, out: &mut dyn Write) -> Result<()>;
 
     /// Returns a tree as a document, the one that [`TransferStore::write_export`] writes.

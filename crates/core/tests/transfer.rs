@@ -874,3 +874,65 @@ fn write_export_reports_failed_output() {
         assert_eq!(document.nodes.len(), 7);
     }
 }
+
+/// An output that signals its first write and then waits until its release is sent, as a
+/// client that stops reading does.
+struct StalledOutput {
+    started: std::sync::mpsc::Sender<()>,
+    release: std::sync::mpsc::Receiver<()>,
+}
+
+impl Write for StalledOutput {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let _ = self.started.send(());
+        let _ = self.release.recv();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn export_reports_busy_when_exports_hold_every_connection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("export.db")).expect("open");
+    let tree_id = sample_tree(&store);
+
+    std::thread::scope(|scope| {
+        let (started, first_writes) = std::sync::mpsc::channel();
+        let mut releases = Vec::new();
+        let mut stalled = Vec::new();
+        for _ in 0..2 {
+            let (release, released) = std::sync::mpsc::channel();
+            releases.push(release);
+            let mut output = StalledOutput {
+                started: started.clone(),
+                release: released,
+            };
+            let store = &store;
+            stalled.push(scope.spawn(move || store.write_export(tree_id, &mut output)));
+        }
+        for _ in 0..2 {
+            first_writes.recv().expect("a stalled export started");
+        }
+
+        let busy = store.write_export(tree_id, &mut Vec::new());
+
+        for release in releases {
+            drop(release);
+        }
+        for export in stalled {
+            export.join().expect("join").expect("stalled export");
+        }
+        assert!(
+            matches!(busy, Err(Error::ExportsBusy { connections: 2, .. })),
+            "{busy:?}"
+        );
+    });
+    let after = store
+        .export_tree(tree_id)
+        .expect("export after the others ended");
+    assert_eq!(after.nodes.len(), 7);
+}

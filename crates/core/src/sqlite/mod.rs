@@ -45,6 +45,10 @@ const READ_CONNECTIONS: usize = 4;
 /// delays only other exports, never the reads of the pool.
 const EXPORT_CONNECTIONS: usize = 2;
 
+/// How long an export waits for one of the [`EXPORT_CONNECTIONS`] before it fails with
+/// [`Error::ExportsBusy`].
+const EXPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A [`crate::Store`] in one SQLite database file, or in memory.
 ///
 /// Opening creates the file when needed, applies the schema migrations, and turns on
@@ -136,23 +140,30 @@ impl SqliteStore {
     /// Returns a connection for a call that only reads: a read-only one when the store has
     /// them, else the read-write one.
     fn read(&self) -> ReadConnection<'_> {
-        Self::read_from(self.readers.as_ref(), &self.writer)
+        match &self.readers {
+            Some(readers) => ReadConnection::Pooled(readers.get()),
+            None => ReadConnection::Writer(self.writer.lock()),
+        }
     }
 
     /// Returns a connection for an export: a read-only one of its own pool when the store
-    /// has one, else the read-write one.
+    /// has one, else the read-write one. Fails with [`Error::ExportsBusy`] when every
+    /// connection of the pool stays in use for [`EXPORT_WAIT`].
     ///
     /// NOTE: a store without read-only connections lends an export its only connection, so
     /// writes wait for as long as the export's client takes to receive the document.
-    fn export_connection(&self) -> ReadConnection<'_> {
-        Self::read_from(self.exporters.as_ref(), &self.writer)
-    }
+    fn export_connection(&self) -> Result<ReadConnection<'_>> {
+        let Some(exporters) = &self.exporters else {
+            return Ok(ReadConnection::Writer(self.writer.lock()));
+        };
 
-    fn read_from<'a>(pool: Option<&'a ReaderPool>, writer: &'a Writer) -> ReadConnection<'a> {
-        match pool {
-            Some(pool) => ReadConnection::Pooled(pool.get()),
-            None => ReadConnection::Writer(writer.lock()),
-        }
+        let conn = exporters
+            .get_within(EXPORT_WAIT)
+            .ok_or(Error::ExportsBusy {
+                connections: EXPORT_CONNECTIONS,
+                waited_secs: EXPORT_WAIT.as_secs(),
+            })?;
+        Ok(ReadConnection::Pooled(conn))
     }
 }
 

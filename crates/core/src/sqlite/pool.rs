@@ -60,6 +60,25 @@ impl ReaderPool {
         }
     }
 
+    /// Lends out an idle connection, waiting up to `timeout` for one when all are in use.
+    /// Returns `None` when none came free in time.
+    pub(super) fn get_within(&self, timeout: Duration) -> Option<PooledConnection<'_>> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (mut idle, _) = self
+            .returned
+            .wait_timeout_while(idle, timeout, |idle| idle.is_empty())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+
+        let conn = idle.pop()?;
+        Some(PooledConnection {
+            pool: self,
+            conn: Some(conn),
+        })
+    }
+
     fn put_back(&self, conn: Connection) {
         self.idle
             .lock()

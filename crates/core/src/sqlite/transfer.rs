@@ -21,7 +21,7 @@ use crate::store::TransferStore;
 
 impl TransferStore for SqliteStore {
     fn write_export(&self, id: TreeId, out: &mut dyn Write) -> Result<()> {
-        export::write_document(&mut self.export_connection(), id, out)
+        export::write_document(&mut *self.export_connection()?, id, out)
     }
 
     fn check_import(&self, document: &TreeDocument) -> Result<ImportCheck> {
