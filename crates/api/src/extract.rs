@@ -220,6 +220,29 @@ impl<T: DeserializeOwned> FromRequest for StrictQuery<T> {
     }
 }
 
+/// Rejects a query whose percent-encoded bytes are not UTF-8. `form_urlencoded` would turn
+/// them into U+FFFD replacement characters, and the route would act on text the client did
+/// not send.
+fn check_utf8(query: &str) -> Result<(), ApiError> {
+    for pair in query.split('&') {
+        if percent_encoding::percent_decode_str(pair)
+            .decode_utf8()
+            .is_ok()
+        {
+            continue;
+        }
+
+        let name = pair.split('=').next().unwrap_or_default();
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+        return Err(ApiError::InvalidQuery(format!(
+            "`{name}` is invalid: its percent-encoded bytes are not UTF-8; encode the text as \
+             UTF-8 before percent-encoding it"
+        )));
+    }
+
+    Ok(())
+}
+
 /// The query of a route that takes no parameters: any parameter is rejected, not ignored.
 #[derive(Debug)]
 pub struct NoQuery;
@@ -245,6 +268,7 @@ impl FromRequest for NoQuery {
 ///
 /// Returns [`ApiError::InvalidQuery`].
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    check_utf8(query)?;
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
@@ -370,5 +394,31 @@ mod tests {
     #[test]
     fn pointer_escapes_special_characters() {
         assert_eq!(escape_pointer("a/b~c"), "a~1b~0c");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SearchText {
+        q: String,
+    }
+
+    #[test]
+    fn query_rejects_bytes_that_are_not_utf8() {
+        let cases = ["q=%FF", "q=staff%C3", "q=%E2%82"];
+
+        for query in cases {
+            let err = parse_query::<SearchText>(query).expect_err(query);
+            let ApiError::InvalidQuery(message) = err else {
+                panic!("{query}: expected an invalid query, got {err:?}");
+            };
+            assert!(message.starts_with("`q` is invalid"), "{query}: {message}");
+        }
+    }
+
+    #[test]
+    fn query_decodes_utf8_and_plus() {
+        let parsed = parse_query::<SearchText>("q=M%C3%A1laga+caf%C3%A9").expect("parsed");
+
+        assert_eq!(parsed.q, "Málaga café");
     }
 }
