@@ -734,7 +734,8 @@ fn export_orders_nodes_depth_first_by_position() {
         )
         .expect("create tree");
     let root = &created.root;
-    // Twelve siblings, so positions 10 and 11 must sort after 2 and not between 1 and 2.
+    // Twelve siblings, so an order that compared positions as text would put 10 and 11
+    // between 1 and 2.
     let opportunities: Vec<Node> = (0..12)
         .map(|index| {
             let title = format!("Opportunity {index}");
