@@ -236,7 +236,7 @@ readonly POST_SCRIPT="$REPO_DIR/scripts/bench/post_node.lua"
 # requests than the cache keeps (256) and wrk sends them in turn. The search lists use words
 # of the generator's vocabulary, each in most evidence items: two different words, the same
 # pairs with a kind filter that few of their matches pass, and one word in one of 20 trees.
-# The evidence list asks for pages that start after 1,000 different items.
+# The evidence list requests pages that start after 1,000 different items.
 readonly PATHS_SCRIPT="$REPO_DIR/scripts/bench/paths.lua"
 readonly SEARCH_PATHS="$WORK_DIR/search_paths" EVIDENCE_PATHS="$WORK_DIR/evidence_paths"
 readonly SEARCH_KIND_PATHS="$WORK_DIR/search_kind_paths"
@@ -453,36 +453,7 @@ if [[ $SET == full ]]; then
   echo "== export and import of a 10,000-node tree"
   start_server transfer "$SERVER" OST_LINKER_MAX_BODY_BYTES=67108864
   TRANSFER="http://${ADDR[transfer]}"
-  python3 - "$WORK_DIR/document.json" <<'PY'
-import json, sys
-# The outcome, 50 opportunities with 4 opportunities each, 10 solutions under each of
-# those, and experiments under the solutions until there are 10,000 nodes; 500 evidence
-# items and 2,000 links.
-nodes = [{"ref": "n0", "parent_ref": None, "kind": "outcome", "title": "Transfer outcome"}]
-def add(parent, kind, title):
-    nodes.append({"ref": "n%d" % len(nodes), "parent_ref": parent, "kind": kind,
-                  "title": title, "description": "Generated for the transfer benchmark"})
-    return nodes[-1]["ref"]
-solutions = []
-for top in range(50):
-    top_ref = add("n0", "opportunity", "Opportunity %d" % top)
-    for sub in range(4):
-        sub_ref = add(top_ref, "opportunity", "Opportunity %d.%d" % (top, sub))
-        for solution in range(10):
-            solutions.append(add(sub_ref, "solution", "Solution %d.%d.%d" % (top, sub, solution)))
-index = 0
-while len(nodes) < 10000:
-    add(solutions[index % len(solutions)], "experiment", "Experiment %d" % index)
-    index += 1
-evidence = [{"ref": "e%d" % i, "kind": "interview_snippet", "title": "Interview %d" % i,
-             "content": "The team lead rebuilds the rota every week. " * 10} for i in range(500)]
-links = [{"node_ref": solutions[i % len(solutions)], "evidence_ref": "e%d" % (i % 500),
-          "relation": "supports"} for i in range(2000)]
-document = {"format": "ost-linker/tree", "version": 1,
-            "tree": {"title": "Transfer benchmark", "description": ""},
-            "nodes": nodes, "evidence": evidence, "links": links}
-json.dump(document, open(sys.argv[1], "w"))
-PY
+  python3 "$REPO_DIR/scripts/bench/tree_document.py" "$WORK_DIR/document.json" 10000
   before=$(peak_rss_mib transfer)
   import_stats=$(curl -sS --max-time 300 -o "$WORK_DIR/imported.json" \
     -w '%{http_code} %{time_total} %{size_upload}' -X POST "$TRANSFER/trees/import" \

@@ -2,10 +2,9 @@
 # Export benchmark of the ost-linker service on 127.0.0.1: time and peak memory of
 # `GET /trees/{id}/export` for one large tree.
 #
-# It builds the release binary, writes a tree document of NODES nodes (an outcome, 50
-# opportunities with 4 opportunities each, 10 solutions under each of those, experiments
-# under the solutions until there are NODES nodes; 500 evidence items and 2,000 links), and
-# imports it into a new database. Then, ROUNDS times, it starts a new server pinned to CPU 0
+# It builds the release binary and writes a tree document of NODES nodes with
+# scripts/bench/tree_document.py, whose docstring describes the tree. Then it imports the
+# document into a new database. Then, ROUNDS times, it starts a new server pinned to CPU 0
 # on that database, exports the tree once with curl and stops the server, so each export's
 # peak RSS is the server's own, not the import's. Each line shows curl's time_total, the
 # bytes received, the peak RSS before and after the export, and the start of the SHA-256 of
@@ -88,34 +87,7 @@ peak_rss_mib() {
 }
 
 echo "== document of $NODES nodes"
-python3 - "$WORK_DIR/document.json" "$NODES" <<'PY'
-import json, sys
-path, target = sys.argv[1], int(sys.argv[2])
-nodes = [{"ref": "n0", "parent_ref": None, "kind": "outcome", "title": "Transfer outcome"}]
-def add(parent, kind, title):
-    nodes.append({"ref": "n%d" % len(nodes), "parent_ref": parent, "kind": kind,
-                  "title": title, "description": "Generated for the transfer benchmark"})
-    return nodes[-1]["ref"]
-solutions = []
-for top in range(50):
-    top_ref = add("n0", "opportunity", "Opportunity %d" % top)
-    for sub in range(4):
-        sub_ref = add(top_ref, "opportunity", "Opportunity %d.%d" % (top, sub))
-        for solution in range(10):
-            solutions.append(add(sub_ref, "solution", "Solution %d.%d.%d" % (top, sub, solution)))
-index = 0
-while len(nodes) < target:
-    add(solutions[index % len(solutions)], "experiment", "Experiment %d" % index)
-    index += 1
-evidence = [{"ref": "e%d" % i, "kind": "interview_snippet", "title": "Interview %d" % i,
-             "content": "The team lead rebuilds the rota every week. " * 10} for i in range(500)]
-links = [{"node_ref": solutions[i % len(solutions)], "evidence_ref": "e%d" % (i % 500),
-          "relation": "supports"} for i in range(2000)]
-document = {"format": "ost-linker/tree", "version": 1,
-            "tree": {"title": "Transfer benchmark", "description": ""},
-            "nodes": nodes, "evidence": evidence, "links": links}
-json.dump(document, open(path, "w"))
-PY
+python3 scripts/bench/tree_document.py "$WORK_DIR/document.json" "$NODES"
 
 echo "== import"
 start_server "$SERVER"

@@ -246,24 +246,31 @@ mod tests {
         assert!(chunks[1].is_err(), "the last item should be the error");
     }
 
+    /// Writes more chunks than the channel queues, so a send must wait for the reader, and
+    /// reports through `finished` how the writing ended.
+    fn write_past_queue(
+        out: &mut ChunkWriter,
+        finished: &std::sync::mpsc::Sender<Result<(), io::ErrorKind>>,
+    ) -> ost_linker_core::Result<()> {
+        let mut outcome = Ok(());
+        for _ in 0..QUEUED_CHUNKS + 3 {
+            outcome = out.write_all(&[b'x'; CHUNK_BYTES]);
+            if outcome.is_err() {
+                break;
+            }
+        }
+
+        let _ = finished.send(outcome.as_ref().map_err(io::Error::kind).copied());
+        outcome.map_err(ost_linker_core::Error::Output)
+    }
+
     #[actix_rt::test]
     async fn unread_body_times_out_and_frees_the_call() {
         let (finished, result) = std::sync::mpsc::channel();
         let body = stream_blocking_with_timeout(
             "test body".to_owned(),
             Duration::from_millis(100),
-            move |out| {
-                // More chunks than the channel queues, so a send must wait for the reader.
-                let mut outcome = Ok(());
-                for _ in 0..QUEUED_CHUNKS + 3 {
-                    outcome = out.write_all(&[b'x'; CHUNK_BYTES]);
-                    if outcome.is_err() {
-                        break;
-                    }
-                }
-                let _ = finished.send(outcome.as_ref().map_err(io::Error::kind).copied());
-                outcome.map_err(ost_linker_core::Error::Output)
-            },
+            move |out| write_past_queue(out, &finished),
         )
         .await
         .expect("stream starts");
@@ -282,15 +289,7 @@ mod tests {
     async fn dropped_body_stops_the_call() {
         let (finished, result) = std::sync::mpsc::channel();
         let body = stream_blocking("test body".to_owned(), move |out| {
-            let mut outcome = Ok(());
-            for _ in 0..QUEUED_CHUNKS + 3 {
-                outcome = out.write_all(&[b'x'; CHUNK_BYTES]);
-                if outcome.is_err() {
-                    break;
-                }
-            }
-            let _ = finished.send(outcome.as_ref().map_err(io::Error::kind).copied());
-            outcome.map_err(ost_linker_core::Error::Output)
+            write_past_queue(out, &finished)
         })
         .await
         .expect("stream starts");

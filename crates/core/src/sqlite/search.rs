@@ -15,7 +15,7 @@
 //! store.
 //!
 //! NOTE: that table is in memory, so a search in a tree of many thousand nodes and linked
-//! items holds all of their text while it runs.
+//! items keeps all of their text in memory while it runs.
 
 use std::collections::HashMap;
 
@@ -24,7 +24,6 @@ use rusqlite::{Connection, Row, params};
 use super::nodes::parse_column;
 use super::trees;
 use crate::error::{Error, Result};
-use crate::id::TreeId;
 use crate::model::{
     SEARCH_MAX_LIMIT, SEARCH_MAX_WORDS, SEARCH_RANKED_MATCHES, SEARCH_TEXT_MAX_CHARS, SearchEntity,
     SearchHit, SearchKind, SearchQuery, SearchResults,
@@ -72,12 +71,12 @@ pub(super) const COPY_TREE_SQL: &str = "
     CROSS JOIN search_index_keys ON search_index_keys.entity_id = members.entity_id
     CROSS JOIN main.search_index ON search_index.rowid = search_index_keys.id";
 
-/// [`FIND_SQL`] in the matches table, where `?3` is unused because the table contains only
-/// one tree's members.
+/// [`FIND_SQL`] without its tree test, in the matches table, which contains only one
+/// tree's members.
 pub(super) const FIND_IN_TABLE_SQL: &str = "
     SELECT rowid
     FROM temp.search_matches
-    WHERE search_matches MATCH ?1 AND ?3 IS NULL
+    WHERE search_matches MATCH ?1
     ORDER BY rowid DESC
     LIMIT ?2";
 
@@ -293,10 +292,10 @@ fn with_filters(expression: &str, query: &SearchQuery) -> String {
 /// Finds the newest matches of `expression` that pass the query's filters, and returns them
 /// with the table they are ranked in.
 ///
-/// Without a tree filter, or when `common` is false, they are found and ranked in the index.
-/// Every word then has at most [`SEARCH_RANKED_MATCHES`] matches, so testing each match for
-/// the tree reads few rows. With a tree filter and a common word, this fills the matches
-/// table with the tree's members and finds and ranks them there.
+/// Without a tree filter, they are found and ranked in the index. With one and no common
+/// word, too: every word then has at most [`SEARCH_RANKED_MATCHES`] matches, so testing each
+/// match for the tree reads few rows. With a tree filter and a common word, this fills the
+/// matches table with the tree's members and finds and ranks them there.
 fn find_in_scope(
     tx: &Connection,
     query: &SearchQuery,
@@ -304,31 +303,33 @@ fn find_in_scope(
     common: bool,
 ) -> Result<(Vec<i64>, &'static Ranking)> {
     let filtered = with_filters(expression, query);
+    let limit = SEARCH_RANKED_MATCHES + 1;
     let (Some(tree_id), true) = (query.tree_id, common) else {
-        return Ok((find(tx, FIND_SQL, &filtered, query.tree_id)?, &IN_INDEX));
+        let found = find(
+            tx,
+            FIND_SQL,
+            &filtered,
+            params![filtered, limit, query.tree_id],
+        )?;
+        return Ok((found, &IN_INDEX));
     };
 
     tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
-    Ok((
-        find(tx, FIND_IN_TABLE_SQL, &filtered, None)?,
-        &IN_MATCHES_TABLE,
-    ))
+    let found = find(tx, FIND_IN_TABLE_SQL, &filtered, params![filtered, limit])?;
+    Ok((found, &IN_MATCHES_TABLE))
 }
 
-/// Runs `sql`, [`FIND_SQL`] or [`FIND_IN_TABLE_SQL`], and returns the row ids of the newest
-/// matches of `expression` within tree `tree_id` when it is given, newest first, one more
-/// than [`SEARCH_RANKED_MATCHES`] at most.
+/// Runs `sql`, [`FIND_SQL`] or [`FIND_IN_TABLE_SQL`], with `params` and returns the row ids
+/// it selects. `expression`, the text of `params` that FTS5 parses, names the search in an
+/// error.
 fn find(
     conn: &Connection,
     sql: &str,
     expression: &str,
-    tree_id: Option<TreeId>,
+    params: impl rusqlite::Params,
 ) -> Result<Vec<i64>> {
     let mut statement = conn.prepare_cached(sql)?;
-    let rows = statement.query_map(
-        params![expression, SEARCH_RANKED_MATCHES + 1, tree_id],
-        |row| row.get::<_, i64>(0),
-    );
+    let rows = statement.query_map(params, |row| row.get::<_, i64>(0));
 
     rows.and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .map_err(|err| rejected(err, expression))
