@@ -10,7 +10,8 @@
 # of each ratio over the pairs; then the export and import of a 10,000-node tree.
 #
 # Servers, all on one database and on CPU 0, loaded one at a time:
-#   floor   the floor example: actix-web with one handler, no gate, no log, no database
+#   floor   the floor example: bare actix-web, no gate, no log, no database. It returns a
+#           copy of the gated 401 on /denied and the /health response on every other path
 #   open    ost-linker without a service token, RUST_LOG=warn,ost_linker=info (no access log)
 #   gated   ost-linker with a service token, with the log filter of open
 #   info    ost-linker without a service token, RUST_LOG=info (one access-log line a request)
@@ -402,9 +403,17 @@ if [[ $SET != growth ]]; then
     "open / floor, GET /health|GET /health|open|/health|200||GET /health|floor|/health|200|"
     "401 / accepted GET /health, gated|GET /trees/{id} bad token|gated|/trees/$TREE_ID|401|bad-token|GET /health|gated|/health|200|"
     "401 on a path as short as /health / accepted GET /health, gated|GET /trees bad token|gated|/trees|401|bad-token|GET /health|gated|/health|200|"
+    "floor: a copy of the 401 / the /health response|GET /denied|floor|/denied|401||GET /health|floor|/health|200|"
     "RUST_LOG=info / warn, GET /health|GET /health|info|/health|200||GET /health|open|/health|200|"
     "RUST_LOG=info / warn, GET /trees/{id}|GET /trees/{id}|info|/trees/$TREE_ID|200||GET /trees/{id}|open|/trees/$TREE_ID|200|"
   )
+  # The floor's copy of the 401 must have the size of the gated server's 401.
+  gated_401=$(curl -sS -o /dev/null -w '%{size_header} %{size_download}' \
+    -H "X-Service-Token: not-the-token" "http://${ADDR[gated]}/trees")
+  floor_401=$(curl -sS -o /dev/null -w '%{size_header} %{size_download}' \
+    "http://${ADDR[floor]}/denied")
+  [[ $gated_401 == "$floor_401" ]] ||
+    echo "warning: the floor's 401 is $floor_401 bytes (header, body), the gate's $gated_401"
   : >"$WORK_DIR/pairs"
   for round in $(seq 1 "$PAIR_ROUNDS"); do
     for pair in "${PAIRS[@]}"; do

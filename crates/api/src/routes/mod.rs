@@ -95,34 +95,54 @@ where
 }
 
 /// Responds with the response `key`: the cached body when the revision of its scope has not
-/// changed since it was rendered, or else the value that `load` reads on the blocking pool,
-/// rendered by `render` and then cached.
+/// changed since it was rendered, or else the value that `load` reads, rendered by `render`
+/// and then cached.
 ///
 /// The revision is read before `load` reads the store. A write between the two makes the
 /// body newer than the revision it is cached with, so the next request renders it again.
+///
+/// Every step runs in one call on the blocking pool. So a request that the cache does not
+/// hold costs one hand-over to the pool and back, as a cached one does, and the worker never
+/// renders a large body.
 async fn respond_cached<V, L, R>(
     store: &web::Data<dyn Store>,
-    cache: &ViewCache,
+    cache: &web::Data<ViewCache>,
     key: ViewKey,
     load: L,
     render: R,
 ) -> Result<HttpResponse, ApiError>
 where
-    V: Send + 'static,
     L: FnOnce(&dyn Store) -> ost_linker_core::Result<V> + Send + 'static,
-    R: FnOnce(V) -> Result<Rendered, ApiError>,
+    R: FnOnce(V) -> Result<Rendered, ApiError> + Send + 'static,
 {
-    let scope = key.scope();
-    let revision = blocking(store, move |store| scope.revision(store)).await?;
-    if let Some((content_type, body)) = cache.get(&key, revision) {
-        return Ok(HttpResponse::Ok().content_type(content_type).body(body));
-    }
-
-    let value = blocking(store, load).await?;
-    let (content_type, body) = render(value)?;
-    cache.put(key, revision, content_type, body.clone());
+    let store = store.clone().into_inner();
+    let cache = cache.clone().into_inner();
+    let (content_type, body) =
+        web::block(move || cached_or_rendered(store.as_ref(), &cache, key, load, render))
+            .await
+            .map_err(|_| ApiError::PoolGone)??;
 
     Ok(HttpResponse::Ok().content_type(content_type).body(body))
+}
+
+/// Returns the cached response `key`, or loads, renders and caches it. This is the part of
+/// [`respond_cached`] that runs on the blocking pool.
+fn cached_or_rendered<V>(
+    store: &dyn Store,
+    cache: &ViewCache,
+    key: ViewKey,
+    load: impl FnOnce(&dyn Store) -> ost_linker_core::Result<V>,
+    render: impl FnOnce(V) -> Result<Rendered, ApiError>,
+) -> Result<Rendered, ApiError> {
+    let revision = key.scope().revision(store)?;
+    if let Some(rendered) = cache.get(&key, revision) {
+        return Ok(rendered);
+    }
+
+    let (content_type, body) = render(load(store)?)?;
+    cache.put(key, revision, content_type, body.clone());
+
+    Ok((content_type, body))
 }
 
 /// A rendered response: its media type and body.
