@@ -244,6 +244,17 @@ impl TestServer {
 
     /// Sends a raw HTTP/1.1 request and returns the status code from its response.
     pub fn raw_status(&self, request_head: &str) -> u16 {
+        let response = String::from_utf8_lossy(&self.raw(request_head)).into_owned();
+        response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|status| status.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {response:?}"))
+    }
+
+    /// Sends a raw request and returns every byte of the response, read until the server
+    /// closes the connection or 10 seconds pass without data.
+    pub fn raw(&self, request_head: &str) -> Vec<u8> {
         let mut stream = TcpStream::connect(self.address).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -252,13 +263,9 @@ impl TestServer {
             .write_all(request_head.as_bytes())
             .expect("write request");
 
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
         response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|status| status.parse().ok())
-            .unwrap_or_else(|| panic!("no status line in {response:?}"))
     }
 
     /// Sends SIGTERM and waits for the process to exit.

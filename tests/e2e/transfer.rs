@@ -232,7 +232,7 @@ fn large_document() -> Value {
 }
 
 #[test]
-fn large_export_streams_in_chunks() {
+fn large_export_has_its_length() {
     let server = TestServer::open();
     let imported = server.post("/trees/import", &large_document());
     assert_eq!(imported.status, 201, "{}", imported.body);
@@ -241,12 +241,13 @@ fn large_export_streams_in_chunks() {
     let reply = server.get(&format!("/trees/{tree_id}/export"));
 
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
-    assert_eq!(reply.header("content-length"), None);
+    assert_eq!(reply.header("transfer-encoding"), None);
+    let length = reply.body.len().to_string();
+    assert_eq!(reply.header("content-length"), Some(length.as_str()));
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert!(
         reply.body.len() > 4 * 64 * 1024,
-        "the export should span several chunks, but it has {} bytes",
+        "the export should span several reads of the spooled file, but it has {} bytes",
         reply.body.len()
     );
     let document = reply.json();
@@ -261,6 +262,34 @@ fn large_export_streams_in_chunks() {
     assert_eq!(again.status, 201, "{}", again.body);
     let second = export(&server, again.json()["id"].as_str().expect("id"));
     assert_eq!(without_refs(&second), without_refs(&document));
+}
+
+#[test]
+fn export_over_http10_is_whole() {
+    let server = TestServer::open();
+    let imported = server.post("/trees/import", &large_document());
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let tree_id = imported.json()["id"].as_str().expect("id").to_owned();
+
+    let response = server.raw(&format!(
+        "GET /trees/{tree_id}/export HTTP/1.0\r\nHost: {}\r\n\r\n",
+        server.address()
+    ));
+
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("end of the response head");
+    let head = String::from_utf8_lossy(&response[..split]).to_lowercase();
+    let body = &response[split + 4..];
+    assert!(head.starts_with("http/1.0 200"), "{head}");
+    assert!(
+        head.contains(&format!("content-length: {}", body.len())),
+        "{head}"
+    );
+    assert!(!head.contains("transfer-encoding"), "{head}");
+    let document: Value = serde_json::from_slice(body).expect("the body is whole JSON");
+    assert_eq!(document["nodes"].as_array().expect("nodes").len(), 631);
 }
 
 fn minimal_document() -> Value {

@@ -108,13 +108,6 @@ pub enum ApiError {
         key: String,
     },
 
-    /// The route streams its body with chunked transfer coding, which HTTP/1.0 lacks.
-    #[display("{route} needs HTTP/1.1")]
-    NeedsHttp11 {
-        /// The route, such as `GET /trees/{id}/export`.
-        route: &'static str,
-    },
-
     /// The blocking thread pool went away, which happens only during shutdown.
     #[display("the blocking thread pool is shut down")]
     PoolGone,
@@ -213,14 +206,6 @@ impl ApiError {
                 format!(
                     "The idempotency key `{key}` was first used with a different request. \
                      Send a new key for a new request, or the first request unchanged to get its response again."
-                ),
-            ),
-            ApiError::NeedsHttp11 { route } => Problem::new(
-                StatusCode::HTTP_VERSION_NOT_SUPPORTED,
-                "http_version_not_supported",
-                format!(
-                    "{route} streams its body in chunks, which HTTP/1.0 does not define. Send \
-                     the request with HTTP/1.1."
                 ),
             ),
             ApiError::PoolGone => Problem::new(

@@ -13,7 +13,7 @@
 //! - [`error`] and [`problem`]: every failure as RFC 9457 problem details.
 //! - [`sample`]: the `load-sample` command, which imports a sample data file.
 //! - [`view_cache`]: rendered responses of reads, reused until what they show changes.
-//! - `stream`: response bodies written by a blocking call while the client receives them.
+//! - `spool`: response bodies written to a temporary file before they are sent.
 
 pub mod config;
 pub mod error;
@@ -21,7 +21,7 @@ pub mod extract;
 pub mod problem;
 pub mod routes;
 pub mod sample;
-mod stream;
+mod spool;
 pub mod view_cache;
 pub mod write;
 

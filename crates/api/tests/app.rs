@@ -191,23 +191,3 @@ async fn evidence_pages_and_searches_follow_changes() {
     titles.sort();
     assert_eq!(titles, ["Count every quokka", "Quokka census"]);
 }
-
-#[actix_rt::test]
-async fn export_over_http10_is_505() {
-    let app = test::init_service(
-        App::new().configure(ost_linker_api::routes::configure(state(
-            GateConfig::disabled(),
-        ))),
-    )
-    .await;
-    let request = test::TestRequest::get()
-        .uri("/trees/tree_01JEX3Q8W5T0ZK6Y2R9V4N7M3B/export")
-        .version(actix_web::http::Version::HTTP_10)
-        .to_request();
-
-    let response = test::call_service(&app, request).await;
-
-    assert_eq!(response.status(), StatusCode::HTTP_VERSION_NOT_SUPPORTED);
-    let body: Value = test::read_body_json(response).await;
-    assert_eq!(body["code"], "http_version_not_supported");
-}

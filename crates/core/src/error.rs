@@ -287,7 +287,7 @@ pub enum Error {
     /// Every connection that exports use stayed in use while an export waited for one.
     #[display(
         "all {connections} export connections stayed in use for {waited_secs} s, each by an \
-         export whose client is still receiving it"
+         export that is still writing its document"
     )]
     ExportsBusy {
         /// The number of export connections.

@@ -8,9 +8,8 @@
 //! nothing and returns 200 with `valid`, every problem and the same counts. A document with
 //! problems is rejected with 422 `invalid_document`, whose `problems` member lists them all.
 
-use actix_web::http::Version;
 use actix_web::http::header::ContentType;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use ost_linker_core::{DOCUMENT_FORMAT, DOCUMENT_VERSION, Store, TreeDocument, TreeId};
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,7 +17,7 @@ use serde_json::Value;
 use super::{blocking, with_allow};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, parse, path_id};
-use crate::stream::stream_blocking;
+use crate::spool::spool;
 use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -32,29 +31,23 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     ));
 }
 
-/// Streams the document while the store writes it, so a large tree is never held in memory
-/// whole. The body is chunked: a body cut short by a failure ends without the final chunk,
-/// so the client sees an incomplete response, never a shorter document. HTTP/1.0 has no
-/// chunked coding, so an HTTP/1.0 request gets 505.
+/// Writes the document to a temporary file from one snapshot of the store, then sends it
+/// from the file with its `Content-Length`, so a large tree is never held in memory whole
+/// and a slow client never keeps the snapshot open. A body cut short ends before its
+/// `Content-Length`, so the client can tell that it is incomplete.
 async fn export_tree(
-    req: HttpRequest,
     store: web::Data<dyn Store>,
     _no_query: NoQuery,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if req.version() < Version::HTTP_11 {
-        return Err(ApiError::NeedsHttp11 {
-            route: "GET /trees/{id}/export",
-        });
-    }
     let id = path_id(&path, TreeId::parse)?;
     let store = store.into_inner();
-    let label = format!("export of tree {id}");
-    let body = stream_blocking(label, move |out| store.write_export(id, out)).await?;
+    let body = spool(move |out| store.write_export(id, out)).await?;
 
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
-        .streaming(body))
+        .no_chunking(body.length())
+        .streaming(body.into_stream()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,6 +32,11 @@ use crate::store::{EvidenceStore, PageRequest, TreeStore};
 /// How long a statement waits for a lock held by another connection before failing.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The size in bytes that SQLite truncates the write-ahead log file to when a checkpoint
+/// restarts the log. Without it the file keeps the size of its largest burst, such as the
+/// writes made while a long read held its snapshot.
+const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
 /// The number of read-only connections of a store in a file.
 ///
 /// Each one lets one more read run at the same time as the others and the write. Each costs
@@ -40,9 +45,9 @@ const READ_CONNECTIONS: usize = 4;
 
 /// The number of read-only connections that only exports use.
 ///
-/// A streamed export keeps its connection, and a read transaction on it, until its client
-/// has received the document. Giving exports their own connections means a slow client
-/// delays only other exports, never the reads of the pool.
+/// An export keeps its connection, and a read transaction on it, until it has written the
+/// whole document to its output. Giving exports their own connections means that an export
+/// to a slow output delays only other exports, never the reads of the pool.
 const EXPORT_CONNECTIONS: usize = 2;
 
 /// How long an export waits for one of the [`EXPORT_CONNECTIONS`] before it fails with
@@ -197,6 +202,7 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     let synchronous = if wal || in_memory { "NORMAL" } else { "FULL" };
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     cache_every_statement(conn);
 
