@@ -170,6 +170,8 @@ Environment:
   OST_LINKER_SERVICE_TOKEN_FILE   File with one token per line, instead of the above
   OST_LINKER_MAX_BODY_BYTES       Maximum request body size in bytes [default: 1048576]
   RUST_LOG                        Log filter [default: info]
+  TMPDIR                          Directory of the temporary file of each export being sent,
+                                  which needs room for the largest export [default: /tmp]
 ";
 
 #[cfg(test)]

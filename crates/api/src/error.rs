@@ -1,5 +1,7 @@
 //! [`ApiError`]: every way a request can fail, and its mapping to problem details.
 
+use std::path::PathBuf;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -115,6 +117,19 @@ pub enum ApiError {
     /// A response body failed to serialize to JSON.
     #[display("serializing the response body failed: {_0}")]
     Render(serde_json::Error),
+
+    /// Creating or writing the temporary file of a response body failed.
+    #[display(
+        "writing the response body to a temporary file in {} failed: {source}. Set TMPDIR to \
+         a writable directory with room for the largest export",
+        dir.display()
+    )]
+    Spool {
+        /// The directory of temporary files, from `TMPDIR`.
+        dir: PathBuf,
+        /// The failure.
+        source: std::io::Error,
+    },
 }
 
 impl ApiError {
@@ -213,7 +228,7 @@ impl ApiError {
                 "shutting_down",
                 "The service is shutting down. Retry the request shortly.",
             ),
-            ApiError::Render(_) => internal_problem(),
+            ApiError::Render(_) | ApiError::Spool { .. } => internal_problem(),
         }
     }
 }
@@ -225,7 +240,14 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let problem = self.problem();
-        if problem.status().is_server_error() {
+        let busy_for = match self {
+            ApiError::Domain(DomainError::ExportsBusy { waited_secs, .. }) => Some(*waited_secs),
+            _ => None,
+        };
+        if busy_for.is_some() {
+            // A full set of exports is a load condition, not a failure of the service.
+            log::warn!("request rejected with {}: {self}", problem.code());
+        } else if problem.status().is_server_error() {
             log::error!("request failed with {}: {self}", problem.code());
         }
 
@@ -234,6 +256,11 @@ impl ResponseError for ApiError {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let Some(seconds) = busy_for {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -426,4 +453,35 @@ fn internal_problem() -> Problem {
         "internal_error",
         "The service failed to complete the request. It has been logged; retry later.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use actix_web::http::header;
+    use actix_web::{ResponseError, body};
+    use ost_linker_core::Error as DomainError;
+    use serde_json::Value;
+
+    use super::ApiError;
+
+    #[actix_rt::test]
+    async fn exports_busy_has_retry_after() {
+        let err = ApiError::Domain(DomainError::ExportsBusy {
+            connections: 2,
+            waited_secs: 10,
+        });
+
+        let response = err.error_response();
+
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let retry_after = response.headers().get(header::RETRY_AFTER);
+        assert_eq!(
+            retry_after.and_then(|value| value.to_str().ok()),
+            Some("10")
+        );
+        let bytes = body::to_bytes(response.into_body()).await.expect("body");
+        let problem: Value = serde_json::from_slice(&bytes).expect("problem JSON");
+        assert_eq!(problem["code"], "exports_busy");
+    }
 }

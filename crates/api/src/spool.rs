@@ -6,10 +6,17 @@
 //! lets the call write the whole body to an unnamed temporary file first, so the snapshot
 //! lasts as long as the writing and not as long as the client takes to read. The response is
 //! then sent from the file, a chunk at a time, with its `Content-Length`.
+//!
+//! A client that takes no chunk for [`IDLE_TIMEOUT`] loses the response, and its file is
+//! emptied at once, so a stalled connection does not keep a whole document on disk.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
+use actix_web::rt;
 use actix_web::web::{self, Bytes};
 use futures_util::{Stream, stream};
 use ost_linker_core::Error;
@@ -18,6 +25,9 @@ use crate::error::ApiError;
 
 /// The size of the reads from the file, and of the writes to it.
 const CHUNK_BYTES: usize = 64 * 1024;
+
+/// How long a client may take no chunk before the response is cut off.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A body written to a temporary file, rewound and ready to send. The file has no name, so
 /// the system removes it when it is closed, even after a crash.
@@ -34,15 +44,105 @@ impl SpooledBody {
     }
 
     /// Returns the body as a stream of chunks. Each chunk is read on the blocking pool, so
-    /// no thread waits for a slow client.
-    pub(crate) fn into_stream(self) -> impl Stream<Item = io::Result<Bytes>> + 'static {
-        stream::try_unfold(self.file, |file| async move {
+    /// no thread waits for a slow client. `label` names the body in log lines.
+    ///
+    /// When the client takes no chunk for [`IDLE_TIMEOUT`], the file is emptied and the
+    /// stream ends with an error, which closes the connection before the `Content-Length`.
+    pub(crate) fn into_stream(self, label: String) -> impl Stream<Item = io::Result<Bytes>> {
+        self.into_stream_with_timeout(label, IDLE_TIMEOUT)
+    }
+
+    fn into_stream_with_timeout(
+        self,
+        label: String,
+        idle_timeout: Duration,
+    ) -> impl Stream<Item = io::Result<Bytes>> {
+        let progress = Arc::new(Progress::new());
+        match self.file.try_clone() {
+            Ok(watched) => {
+                let watch =
+                    cut_off_when_idle(Arc::downgrade(&progress), watched, label, idle_timeout);
+                rt::spawn(watch);
+            }
+            Err(err) => log::warn!("{label} is sent without an idle timeout: {err}"),
+        }
+
+        stream::try_unfold((self.file, progress), |(file, progress)| async move {
             let (file, chunk) = web::block(move || read_chunk(file))
                 .await
                 .map_err(io::Error::other)??;
+            if progress.is_cut_off() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client took no data for too long",
+                ));
+            }
 
-            Ok(chunk.map(|chunk| (chunk, file)))
+            progress.touch();
+            Ok(chunk.map(|chunk| (chunk, (file, progress))))
         })
+    }
+}
+
+/// When the client last took a chunk of a body, and whether the body was cut off.
+struct Progress {
+    last_taken: Mutex<Instant>,
+    cut_off: AtomicBool,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self {
+            last_taken: Mutex::new(Instant::now()),
+            cut_off: AtomicBool::new(false),
+        }
+    }
+
+    fn touch(&self) {
+        *self.lock() = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.lock().elapsed()
+    }
+
+    fn is_cut_off(&self) -> bool {
+        self.cut_off.load(Ordering::Acquire)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Instant> {
+        // Nothing panics while the lock is held, so a poisoned value is still valid.
+        self.last_taken
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Empties `file` and cuts off its body once the client has taken no chunk for
+/// `idle_timeout`. Ends when the body's stream is dropped, at the latest `idle_timeout`
+/// later.
+async fn cut_off_when_idle(
+    progress: Weak<Progress>,
+    file: File,
+    label: String,
+    idle_timeout: Duration,
+) {
+    loop {
+        let Some(progress) = progress.upgrade() else {
+            return;
+        };
+        let idle = progress.idle_for();
+        if idle >= idle_timeout {
+            progress.cut_off.store(true, Ordering::Release);
+            if let Err(err) = file.set_len(0) {
+                log::warn!("emptying the temporary file of {label} failed: {err}");
+            }
+            log::warn!("{label} stopped: the client took no data for {idle_timeout:?}");
+            return;
+        }
+
+        drop(progress);
+        rt::time::sleep(idle_timeout - idle).await;
     }
 }
 
@@ -51,17 +151,24 @@ impl SpooledBody {
 ///
 /// # Errors
 ///
-/// Returns the error of `write`, [`Error::Output`] when the file can't be created or
+/// Returns the error of `write`, [`ApiError::Spool`] when the file can't be created or
 /// written, for example on a full disk, and [`ApiError::PoolGone`] during shutdown.
 pub(crate) async fn spool<F>(write: F) -> Result<SpooledBody, ApiError>
 where
     F: FnOnce(&mut dyn Write) -> ost_linker_core::Result<()> + Send + 'static,
 {
-    let body = web::block(move || write_to_file(write))
+    let written = web::block(move || write_to_file(write))
         .await
-        .map_err(|_| ApiError::PoolGone)??;
+        .map_err(|_| ApiError::PoolGone)?;
 
-    Ok(body)
+    // The file is the only output, so every output error is the file's.
+    written.map_err(|err| match err {
+        Error::Output(source) => ApiError::Spool {
+            dir: std::env::temp_dir(),
+            source,
+        },
+        other => ApiError::Domain(other),
+    })
 }
 
 fn write_to_file(
@@ -93,11 +200,33 @@ fn read_chunk(mut file: File) -> io::Result<(File, Option<Bytes>)> {
 
 #[cfg(test)]
 mod tests {
-    use futures_util::TryStreamExt;
+    use std::io;
+    use std::pin::pin;
+    use std::time::Duration;
+
+    use futures_util::{StreamExt, TryStreamExt};
     use ost_linker_core::Error;
 
     use super::{CHUNK_BYTES, spool};
     use crate::error::ApiError;
+
+    #[actix_rt::test]
+    async fn idle_client_is_cut_off() {
+        let written = vec![b'x'; CHUNK_BYTES * 3];
+        let body = spool(move |out| out.write_all(&written).map_err(Error::Output))
+            .await
+            .expect("spooled");
+        let timeout = Duration::from_millis(100);
+        let mut chunks = pin!(body.into_stream_with_timeout("test body".to_owned(), timeout));
+
+        let first = chunks.next().await.expect("a first chunk");
+        actix_rt::time::sleep(timeout * 3).await;
+        let second = chunks.next().await.expect("an error after the idle time");
+
+        assert_eq!(first.expect("first chunk").len(), CHUNK_BYTES);
+        let err = second.expect_err("the body should be cut off");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
 
     #[actix_rt::test]
     async fn body_arrives_whole_in_chunks() {
@@ -108,7 +237,11 @@ mod tests {
             .await
             .expect("spooled");
         let length = body.length();
-        let chunks: Vec<_> = body.into_stream().try_collect().await.expect("read");
+        let chunks: Vec<_> = body
+            .into_stream("test body".to_owned())
+            .try_collect()
+            .await
+            .expect("read");
 
         assert_eq!(length, expected.len() as u64);
         assert_eq!(chunks.len(), 3);
@@ -120,7 +253,11 @@ mod tests {
         let body = spool(|_| Ok(())).await.expect("spooled");
 
         assert_eq!(body.length(), 0);
-        let chunks: Vec<_> = body.into_stream().try_collect().await.expect("read");
+        let chunks: Vec<_> = body
+            .into_stream("test body".to_owned())
+            .try_collect()
+            .await
+            .expect("read");
         assert!(chunks.is_empty());
     }
 

@@ -296,8 +296,8 @@ pub enum Error {
         waited_secs: u64,
     },
 
-    /// Writing a document to the caller's output failed, such as when the client of a
-    /// streamed export went away.
+    /// Writing a document to the caller's output failed, such as when the output is a file
+    /// on a full disk.
     #[display("writing the output failed: {_0}")]
     Output(std::io::Error),
 }

@@ -32,8 +32,10 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Writes the document to a temporary file from one snapshot of the store, then sends it
-/// from the file with its `Content-Length`, so a large tree is never held in memory whole
-/// and a slow client never keeps the snapshot open. A body cut short ends before its
+/// from the file with its `Content-Length`. So a large tree is never held in memory whole,
+/// and a slow client never keeps the snapshot open.
+///
+/// A body cut short, such as for a client that takes no data for 30 s, ends before its
 /// `Content-Length`, so the client can tell that it is incomplete.
 async fn export_tree(
     store: web::Data<dyn Store>,
@@ -47,7 +49,7 @@ async fn export_tree(
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .no_chunking(body.length())
-        .streaming(body.into_stream()))
+        .streaming(body.into_stream(format!("export of tree {id}"))))
 }
 
 #[derive(Debug, Deserialize)]

@@ -72,7 +72,7 @@ const EXPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub struct SqliteStore {
     writer: Writer,
     readers: Option<ReaderPool>,
-    /// The connections of streamed exports, present when `readers` is.
+    /// The connections of exports, present when `readers` is.
     exporters: Option<ReaderPool>,
     /// The read-only connection that runs every full-text search, one at a time, present
     /// when `readers` is.
