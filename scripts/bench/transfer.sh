@@ -11,24 +11,32 @@
 # the body, which every export of one run repeats. The import gives the nodes new ids, so
 # the digest differs between runs.
 #
-# Usage: scripts/bench/transfer.sh [--nodes N] [--rounds R]
+# With --writes S, it then measures what a slow client does to the write-ahead log. It starts
+# one more server and exports the tree to a curl that reads 300 KB/s. Meanwhile wrk (16
+# connections, pinned to CPU 1) creates nodes for S seconds. It prints the size of the log
+# file before and after the writes, and curl's figures once the export ends.
+#
+# Usage: scripts/bench/transfer.sh [--nodes N] [--rounds R] [--writes S]
 #   --nodes N    nodes of the tree [default: 10000]
 #   --rounds R   exports [default: 3]
+#   --writes S   seconds of writes during a slow export [default: 0, skipped]
 # Environment: BENCH_SERVER=PATH imports and exports with another ost-linker binary, such as
 # one built from an earlier commit.
 #
-# Needs cargo, curl, python3, sha256sum and taskset. Every request goes to 127.0.0.1, and
-# every server started here is stopped on exit.
+# Needs cargo, curl, python3, sha256sum and taskset, and wrk for --writes. Every request goes
+# to 127.0.0.1, and every server started here is stopped on exit.
 set -euo pipefail
 
 cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
 
 NODES=10000
 ROUNDS=3
+WRITES=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --nodes) NODES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --writes) WRITES=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "transfer.sh: unknown argument $1; run scripts/bench/transfer.sh --help" >&2; exit 2 ;;
   esac
@@ -113,3 +121,29 @@ for round in $(seq 1 "$ROUNDS"); do
     "$(peak_rss_mib) MiB after; sha256 $digest"
   stop_server
 done
+
+[[ $WRITES -gt 0 ]] || exit 0
+
+echo "== export to a client that reads 300 KB/s, during $WRITES s of writes"
+command -v wrk >/dev/null || fail "wrk is missing: install it (Debian: apt-get install wrk)"
+start_server "$SERVER"
+created=$(curl -sS -X POST "http://$ADDRESS/trees" -H 'Content-Type: application/json' \
+  -d '{"title": "Writes during an export", "outcome": {"title": "Outcome"}}')
+write_tree=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])' <<<"$created")
+BENCH_PARENTS=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["root_node_id"])' \
+  <<<"$created")
+export BENCH_PARENTS
+log_file="$WORK_DIR/transfer.db-wal"
+echo "log before: $(stat -c %s "$log_file") bytes"
+curl -sS --max-time 600 --limit-rate 300K -o "$WORK_DIR/slow.json" \
+  -w 'export: %{http_code}, %{size_download} bytes in %{time_total} s, first byte after %{time_starttransfer} s\n' \
+  "http://$ADDRESS/trees/$tree_id/export" >"$WORK_DIR/slow.out" &
+slow_pid=$!
+sleep 1
+taskset -c 1 wrk -t1 -c16 "-d${WRITES}s" -s scripts/bench/post_node.lua \
+  "http://$ADDRESS/trees/$write_tree/nodes" | grep -E 'Requests/sec|Non-2xx' || true
+echo "log after $WRITES s of writes: $(stat -c %s "$log_file") bytes"
+wait "$slow_pid" || fail "the slow export failed: $(cat -- "$WORK_DIR/slow.out")"
+cat -- "$WORK_DIR/slow.out"
+echo "server peak RSS $(peak_rss_mib) MiB"
+stop_server
