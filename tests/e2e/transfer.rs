@@ -231,12 +231,18 @@ fn large_document() -> Value {
     })
 }
 
+/// Imports [`large_document`] and returns the new tree's id.
+fn import_large_tree(server: &TestServer) -> String {
+    let imported = server.post("/trees/import", &large_document());
+    assert_eq!(imported.status, 201, "{}", imported.body);
+
+    imported.json()["id"].as_str().expect("id").to_owned()
+}
+
 #[test]
 fn large_export_has_its_length() {
     let server = TestServer::open();
-    let imported = server.post("/trees/import", &large_document());
-    assert_eq!(imported.status, 201, "{}", imported.body);
-    let tree_id = imported.json()["id"].as_str().expect("id").to_owned();
+    let tree_id = import_large_tree(&server);
 
     let reply = server.get(&format!("/trees/{tree_id}/export"));
 
@@ -267,9 +273,7 @@ fn large_export_has_its_length() {
 #[test]
 fn export_over_http10_is_whole() {
     let server = TestServer::open();
-    let imported = server.post("/trees/import", &large_document());
-    assert_eq!(imported.status, 201, "{}", imported.body);
-    let tree_id = imported.json()["id"].as_str().expect("id").to_owned();
+    let tree_id = import_large_tree(&server);
 
     let response = server.raw(&format!(
         "GET /trees/{tree_id}/export HTTP/1.0\r\nHost: {}\r\n\r\n",
