@@ -23,6 +23,7 @@ pub const TOKEN: &str = "e2e-token-VfQ3kLm9Xr7Tz2Pw8Yb4Nc6Hd1Js5Ga0";
 pub struct ServerOptions {
     token: Option<String>,
     database: Option<PathBuf>,
+    temp_dir: Option<PathBuf>,
 }
 
 impl ServerOptions {
@@ -35,6 +36,12 @@ impl ServerOptions {
     /// Uses this database file instead of a fresh one.
     pub fn database(mut self, path: &Path) -> Self {
         self.database = Some(path.to_owned());
+        self
+    }
+
+    /// Sets `TMPDIR`, the directory of the files that exports are written to.
+    pub fn temp_dir(mut self, path: &Path) -> Self {
+        self.temp_dir = Some(path.to_owned());
         self
     }
 
@@ -60,6 +67,9 @@ impl ServerOptions {
             .stderr(Stdio::piped());
         if let Some(token) = &self.token {
             command.env("OST_LINKER_SERVICE_TOKEN", token);
+        }
+        if let Some(temp_dir) = &self.temp_dir {
+            command.env("TMPDIR", temp_dir);
         }
 
         let mut child = command.spawn().expect("start ost-linker");
@@ -177,6 +187,19 @@ impl TestServer {
     /// Returns everything the process has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
+    }
+
+    /// Returns the log once it contains `text`, or as it is after 10 seconds. The log is read
+    /// from a pipe in the background, so a line can arrive after the response it belongs to.
+    pub fn log_with(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if log.contains(text) || Instant::now() >= deadline {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Sends a request with optional JSON body and extra headers.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::support::{TOKEN, TestServer, create_node, create_tree};
+use crate::support::{ServerOptions, TOKEN, TestServer, create_node, create_tree};
 
 /// Builds a tree with nested nodes, experiment fields and links of both relations to a
 /// sourced interview and a metric, and returns its id.
@@ -294,6 +294,24 @@ fn export_over_http10_is_whole() {
     assert!(!head.contains("transfer-encoding"), "{head}");
     let document: Value = serde_json::from_slice(body).expect("the body is whole JSON");
     assert_eq!(document["nodes"].as_array().expect("nodes").len(), 631);
+}
+
+#[test]
+fn export_without_temp_dir_is_500() {
+    let parent = tempfile::tempdir().expect("temporary directory");
+    let missing = parent.path().join("missing");
+    let server = ServerOptions::default().temp_dir(&missing).start();
+    let tree_id = build_tree(&server);
+
+    let reply = server.get(&format!("/trees/{tree_id}/export"));
+
+    assert_eq!(reply.status, 500, "{}", reply.body);
+    assert_eq!(reply.code(), "internal_error");
+    let log = server.log_with("Set TMPDIR to a writable directory");
+    assert!(log.contains("Set TMPDIR to a writable directory"), "{log}");
+    assert!(log.contains(&missing.display().to_string()), "{log}");
+    let tree = server.get(&format!("/trees/{tree_id}"));
+    assert_eq!(tree.status, 200, "{}", tree.body);
 }
 
 fn minimal_document() -> Value {
