@@ -57,15 +57,21 @@ impl SpooledBody {
         label: String,
         idle_timeout: Duration,
     ) -> impl Stream<Item = io::Result<Bytes>> {
-        let progress = Arc::new(Progress::new());
-        match self.file.try_clone() {
+        let progress = match self.file.try_clone() {
             Ok(watched) => {
-                let watch =
-                    cut_off_when_idle(Arc::downgrade(&progress), watched, label, idle_timeout);
-                rt::spawn(watch);
+                let progress = Arc::new(Progress::new(Some(watched)));
+                rt::spawn(cut_off_when_idle(
+                    Arc::downgrade(&progress),
+                    label,
+                    idle_timeout,
+                ));
+                progress
             }
-            Err(err) => log::warn!("{label} is sent without an idle timeout: {err}"),
-        }
+            Err(err) => {
+                log::warn!("{label} is sent without an idle timeout: {err}");
+                Arc::new(Progress::new(None))
+            }
+        };
 
         stream::try_unfold((self.file, progress), |(file, progress)| async move {
             let (file, chunk) = web::block(move || read_chunk(file))
@@ -85,16 +91,22 @@ impl SpooledBody {
 }
 
 /// When the client last took a chunk of a body, and whether the body was cut off.
+///
+/// Only the body's stream owns it, so the second handle of the file that it keeps for the
+/// watchdog closes with the stream. Once both handles are closed, the system frees the
+/// file's space.
 struct Progress {
     last_taken: Mutex<Instant>,
     cut_off: AtomicBool,
+    watched: Option<File>,
 }
 
 impl Progress {
-    fn new() -> Self {
+    fn new(watched: Option<File>) -> Self {
         Self {
             last_taken: Mutex::new(Instant::now()),
             cut_off: AtomicBool::new(false),
+            watched,
         }
     }
 
@@ -118,15 +130,10 @@ impl Progress {
     }
 }
 
-/// Empties `file` and cuts off its body once the client has taken no chunk for
+/// Empties the watched file and cuts off its body once the client has taken no chunk for
 /// `idle_timeout`. Ends when the body's stream is dropped, at the latest `idle_timeout`
-/// later.
-async fn cut_off_when_idle(
-    progress: Weak<Progress>,
-    file: File,
-    label: String,
-    idle_timeout: Duration,
-) {
+/// later, and keeps no handle of the file meanwhile.
+async fn cut_off_when_idle(progress: Weak<Progress>, label: String, idle_timeout: Duration) {
     loop {
         let Some(progress) = progress.upgrade() else {
             return;
@@ -134,7 +141,9 @@ async fn cut_off_when_idle(
         let idle = progress.idle_for();
         if idle >= idle_timeout {
             progress.cut_off.store(true, Ordering::Release);
-            if let Err(err) = file.set_len(0) {
+            if let Some(file) = &progress.watched
+                && let Err(err) = file.set_len(0)
+            {
                 log::warn!("emptying the temporary file of {label} failed: {err}");
             }
             log::warn!("{label} stopped: the client took no data for {idle_timeout:?}");
@@ -228,6 +237,30 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 
+    #[cfg(target_os = "linux")]
+    #[actix_rt::test]
+    async fn sent_body_closes_its_file() {
+        let written = vec![b'x'; CHUNK_BYTES * 2];
+        let body = spool(move |out| out.write_all(&written).map_err(Error::Output))
+            .await
+            .expect("spooled");
+        let file_id = linux::file_id(&body.file);
+        assert_eq!(linux::open_handles(file_id), 1);
+
+        let chunks: Vec<_> = body
+            .into_stream("test body".to_owned())
+            .try_collect()
+            .await
+            .expect("read");
+
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(
+            linux::open_handles(file_id),
+            0,
+            "no handle, the idle watchdog's included, should keep a sent body's file"
+        );
+    }
+
     #[actix_rt::test]
     async fn body_arrives_whole_in_chunks() {
         let written: Vec<u8> = (0..CHUNK_BYTES * 5 / 2).map(|index| index as u8).collect();
@@ -276,5 +309,27 @@ mod tests {
             matches!(result, Err(ApiError::Domain(Error::NotFound { .. }))),
             "{result:?}"
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    mod linux {
+        use std::fs::{self, File};
+        use std::os::unix::fs::MetadataExt;
+
+        /// Returns the device and inode of `file`.
+        pub(super) fn file_id(file: &File) -> (u64, u64) {
+            let metadata = file.metadata().expect("file metadata");
+            (metadata.dev(), metadata.ino())
+        }
+
+        /// Counts the open handles of this process on the file `file_id`, unnamed files
+        /// included, from `/proc/self/fd`.
+        pub(super) fn open_handles(file_id: (u64, u64)) -> usize {
+            fs::read_dir("/proc/self/fd")
+                .expect("list of open files")
+                .filter_map(|entry| fs::metadata(entry.ok()?.path()).ok())
+                .filter(|metadata| (metadata.dev(), metadata.ino()) == file_id)
+                .count()
+        }
     }
 }
