@@ -15,6 +15,8 @@
 #   open    ost-linker without a service token, RUST_LOG=warn,ost_linker=info (no access log)
 #   gated   ost-linker with a service token, with the log filter of open
 #   info    ost-linker without a service token, RUST_LOG=info (one access-log line a request)
+#   twin    a second server like open, for the control pair. The ratio of two identical
+#           servers shows how far the pairs spread on this machine when nothing differs
 #
 # Usage: scripts/bench.sh [--set full|growth] [--nodes N] [--evidence N] [--duration S]
 #                         [--rounds R] [--connections C] [--database PATH]
@@ -184,6 +186,7 @@ start_server open "$SERVER"
 if [[ $SET != growth ]]; then
   start_server gated "$SERVER" OST_LINKER_SERVICE_TOKEN="$TOKEN"
   start_server info "$SERVER" RUST_LOG=info
+  start_server twin "$SERVER"
   # The floor prints its address on standard output.
   start_server floor "$FLOOR"
 fi
@@ -398,6 +401,7 @@ if [[ $SET != growth ]]; then
   echo "== ratio pairs: $PAIR_ROUNDS round(s) of $PAIR_DURATION s per side"
   # Each pair: a label, then the case over the case it is compared with.
   PAIRS=(
+    "control: open / twin, two identical servers, GET /trees/{id}|GET /trees/{id}|open|/trees/$TREE_ID|200||GET /trees/{id}|twin|/trees/$TREE_ID|200|"
     "gated / open, GET /trees/{id}|GET /trees/{id}|gated|/trees/$TREE_ID|200||GET /trees/{id}|open|/trees/$TREE_ID|200|"
     "gated / open with the header, GET /trees/{id}|GET /trees/{id}|gated|/trees/$TREE_ID|200||GET /trees/{id} with header|open|/trees/$TREE_ID|200|token-header"
     "open / floor, GET /health|GET /health|open|/health|200||GET /health|floor|/health|200|"
