@@ -216,15 +216,19 @@ mod tests {
     use futures_util::{StreamExt, TryStreamExt};
     use ost_linker_core::Error;
 
-    use super::{CHUNK_BYTES, spool};
+    use super::{CHUNK_BYTES, SpooledBody, spool};
     use crate::error::ApiError;
+
+    /// Spools `bytes` as a body.
+    async fn spooled(bytes: Vec<u8>) -> SpooledBody {
+        spool(move |out| out.write_all(&bytes).map_err(Error::Output))
+            .await
+            .expect("spooled")
+    }
 
     #[actix_rt::test]
     async fn idle_client_is_cut_off() {
-        let written = vec![b'x'; CHUNK_BYTES * 3];
-        let body = spool(move |out| out.write_all(&written).map_err(Error::Output))
-            .await
-            .expect("spooled");
+        let body = spooled(vec![b'x'; CHUNK_BYTES * 3]).await;
         let timeout = Duration::from_millis(100);
         let mut chunks = pin!(body.into_stream_with_timeout("test body".to_owned(), timeout));
 
@@ -240,10 +244,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[actix_rt::test]
     async fn sent_body_closes_its_file() {
-        let written = vec![b'x'; CHUNK_BYTES * 2];
-        let body = spool(move |out| out.write_all(&written).map_err(Error::Output))
-            .await
-            .expect("spooled");
+        let body = spooled(vec![b'x'; CHUNK_BYTES * 2]).await;
         let file_id = linux::file_id(&body.file);
         assert_eq!(linux::open_handles(file_id), 1);
 
@@ -266,9 +267,7 @@ mod tests {
         let written: Vec<u8> = (0..CHUNK_BYTES * 5 / 2).map(|index| index as u8).collect();
         let expected = written.clone();
 
-        let body = spool(move |out| out.write_all(&written).map_err(Error::Output))
-            .await
-            .expect("spooled");
+        let body = spooled(written).await;
         let length = body.length();
         let chunks: Vec<_> = body
             .into_stream("test body".to_owned())
