@@ -231,6 +231,15 @@ impl ApiError {
             ApiError::Render(_) | ApiError::Spool { .. } => internal_problem(),
         }
     }
+
+    /// Returns the seconds after which the same request may succeed, sent as `Retry-After`,
+    /// for errors that pass by themselves.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::Domain(DomainError::ExportsBusy { waited_secs, .. }) => Some(*waited_secs),
+            _ => None,
+        }
+    }
 }
 
 impl ResponseError for ApiError {
@@ -240,12 +249,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let problem = self.problem();
-        let busy_for = match self {
-            ApiError::Domain(DomainError::ExportsBusy { waited_secs, .. }) => Some(*waited_secs),
-            _ => None,
-        };
-        if busy_for.is_some() {
-            // A full set of exports is a load condition, not a failure of the service.
+        let retry_after = self.retry_after_secs();
+        if retry_after.is_some() {
+            // A condition that passes by itself, such as a full set of exports, is load,
+            // not a failure of the service.
             log::warn!("request rejected with {}: {self}", problem.code());
         } else if problem.status().is_server_error() {
             log::error!("request failed with {}: {self}", problem.code());
@@ -257,7 +264,7 @@ impl ResponseError for ApiError {
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
-        if let Some(seconds) = busy_for {
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -81,10 +81,12 @@ fn with_allow(resource: Resource, allow: &'static str) -> impl HttpServiceFactor
 }
 
 /// Runs a store call on the blocking thread pool, so database work never holds up a worker.
-pub(crate) async fn blocking<T, F>(store: &web::Data<dyn Store>, call: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, E, F>(store: &web::Data<dyn Store>, call: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&dyn Store) -> ost_linker_core::Result<T> + Send + 'static,
+    E: Send + 'static,
+    ApiError: From<E>,
+    F: FnOnce(&dyn Store) -> Result<T, E> + Send + 'static,
 {
     let store = store.clone().into_inner();
     let result = web::block(move || call(store.as_ref()))
@@ -115,12 +117,11 @@ where
     L: FnOnce(&dyn Store) -> ost_linker_core::Result<V> + Send + 'static,
     R: FnOnce(V) -> Result<Rendered, ApiError> + Send + 'static,
 {
-    let store = store.clone().into_inner();
     let cache = cache.clone().into_inner();
-    let (content_type, body) =
-        web::block(move || cached_or_rendered(store.as_ref(), &cache, key, load, render))
-            .await
-            .map_err(|_| ApiError::PoolGone)??;
+    let (content_type, body) = blocking(store, move |store| {
+        cached_or_rendered(store, &cache, key, load, render)
+    })
+    .await?;
 
     Ok(HttpResponse::Ok().content_type(content_type).body(body))
 }

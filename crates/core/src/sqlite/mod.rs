@@ -156,7 +156,7 @@ impl SqliteStore {
     /// connection of the pool stays in use for [`EXPORT_WAIT`].
     ///
     /// NOTE: a store without read-only connections lends an export its only connection, so
-    /// writes wait for as long as the export's client takes to receive the document.
+    /// writes wait for as long as the export takes to write the document to its output.
     fn export_connection(&self) -> Result<ReadConnection<'_>> {
         let Some(exporters) = &self.exporters else {
             return Ok(ReadConnection::Writer(self.writer.lock()));
