@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::cache_every_statement;
+use super::reuse_statements;
 use super::writer::WriterGuard;
 use crate::error::Result;
 
@@ -28,7 +28,7 @@ impl ReaderPool {
         for _ in 0..size {
             let conn = Connection::open_with_flags(path, flags)?;
             conn.busy_timeout(busy_timeout)?;
-            cache_every_statement(&conn);
+            reuse_statements(&conn)?;
             idle.push(conn);
         }
 
@@ -178,7 +178,7 @@ impl ConnectionThread {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(busy_timeout)?;
-        cache_every_statement(&conn);
+        reuse_statements(&conn)?;
         // Temporary tables, such as the table of a search's hits, stay in memory.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
 
