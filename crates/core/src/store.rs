@@ -189,6 +189,20 @@ pub trait EvidenceStore: Send + Sync {
         page: PageRequest<EvidenceId>,
     ) -> Result<Page<Evidence>>;
 
+    /// Writes the page that [`list_evidence`](Self::list_evidence) returns to `out` as
+    /// compact JSON, the bytes that `serde_json` gives for that page, without building its
+    /// items.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`crate::Error::Storage`] when the database fails.
+    fn write_evidence_page(
+        &self,
+        filter: &EvidenceFilter,
+        page: PageRequest<EvidenceId>,
+        out: &mut Vec<u8>,
+    ) -> Result<()>;
+
     /// Returns one evidence item.
     ///
     /// # Errors

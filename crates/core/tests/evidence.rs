@@ -3,6 +3,7 @@
 mod common;
 
 use common::{CTX, add, chain, evidence, field_of, link, metric, new_evidence, open, source};
+use ost_linker_core::generate::{GenerateSpec, generate};
 use ost_linker_core::{
     Customer, Error, Evidence, EvidenceFilter, EvidenceId, EvidenceKind, EvidencePatch,
     EvidenceStore, FieldError, NewEvidence, NodeKind, PageRequest, Source, SqliteStore, TreeStore,
@@ -971,4 +972,79 @@ fn get_missing_evidence_not_found() {
         ),
         "{err:?}"
     );
+}
+
+/// Pages of `filter` in turn, each as the listing returns it and as `write_evidence_page`
+/// writes it.
+fn both_renderings(store: &SqliteStore, filter: &EvidenceFilter, limit: u32) {
+    let mut after = None;
+    loop {
+        let page = PageRequest { limit, after };
+        let listed = store.list_evidence(filter, page).expect("list page");
+        let mut written = Vec::new();
+        store
+            .write_evidence_page(filter, page, &mut written)
+            .expect("write page");
+
+        let expected = serde_json::to_string(&listed).expect("serialize page");
+        assert_eq!(
+            String::from_utf8(written).expect("UTF-8"),
+            expected,
+            "{filter:?}, limit {limit}, after {after:?}"
+        );
+
+        match listed.next_cursor {
+            Some(cursor) => after = Some(EvidenceId::parse(&cursor).expect("cursor is an id")),
+            None => break,
+        }
+    }
+}
+
+#[test]
+fn json_page_matches_the_listing() {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let spec = GenerateSpec {
+        nodes: 200,
+        evidence: 120,
+        seed: 3,
+    };
+    generate(file.path(), spec).expect("generate");
+    let store = SqliteStore::open(file.path()).expect("open generated store");
+    let unusual = NewEvidence {
+        content: "Line one\nline \"two\"\t\\ tab, NUL \u{0} and \u{1f}, 東京, emoji 🙂".into(),
+        source: Source {
+            url: Some("https://help.example.com/t/1?a=b&c=\"d\"".into()),
+            ..source("helpdesk", "quote-\"1\"")
+        },
+        occurred_at: Some("2026-03-01T10:00:00Z".into()),
+        customer: Some(Customer {
+            segment: Some("smb \"hospitality\"".into()),
+            account: None,
+        }),
+        tags: vec!["résumé".into(), "setup".into()],
+        ..new_evidence(EvidenceKind::Metric, "A \"quoted\" title\u{7f}")
+    };
+    create(&store, unusual).expect("create the unusual item");
+    create(&store, with_tags(&["setup"])).expect("create a tagged item");
+
+    for limit in [1, 7, 50] {
+        both_renderings(&store, &EvidenceFilter::default(), limit);
+    }
+    let filters = [
+        EvidenceFilter {
+            kind: Some(EvidenceKind::Metric),
+            ..EvidenceFilter::default()
+        },
+        EvidenceFilter {
+            tag: Some("setup".into()),
+            ..EvidenceFilter::default()
+        },
+        EvidenceFilter {
+            linked: Some(false),
+            ..EvidenceFilter::default()
+        },
+    ];
+    for filter in &filters {
+        both_renderings(&store, filter, 10);
+    }
 }

@@ -7,7 +7,7 @@ use ost_linker_core::{
 };
 use serde::Deserialize;
 
-use super::{blocking, json_body, page_cursor, page_limit, respond_cached, with_allow, with_etag};
+use super::{blocking, json_bytes, page_cursor, page_limit, respond_cached, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::view_cache::{ViewCache, ViewKey, ViewScope};
@@ -102,8 +102,13 @@ async fn list_evidence(
 
     // The key names the parsed filter and page, so spellings of the same query share one entry.
     let key = ViewKey::new(ViewScope::Evidence, format!("{filter:?} {page:?}"));
-    let load = move |store: &dyn Store| store.list_evidence(&filter, page);
-    respond_cached(&store, &cache, key, load, |page| json_body(&page)).await
+    // The store writes the page's JSON from its rows, without building the items.
+    let load = move |store: &dyn Store| {
+        let mut body = Vec::new();
+        store.write_evidence_page(&filter, page, &mut body)?;
+        Ok(body)
+    };
+    respond_cached(&store, &cache, key, load, |body| Ok(json_bytes(body))).await
 }
 
 async fn get_evidence(

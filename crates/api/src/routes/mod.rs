@@ -152,7 +152,16 @@ type Rendered = (&'static str, Bytes);
 /// Renders `value` as a JSON response body.
 fn json_body(value: &impl serde::Serialize) -> Result<Rendered, ApiError> {
     let body = serde_json::to_vec(value).map_err(ApiError::Render)?;
-    Ok(("application/json", Bytes::from(body)))
+    Ok(json_bytes(body))
+}
+
+/// Makes a response body of JSON that is already written.
+///
+/// The body keeps no spare capacity: the view cache counts a body by its length, and a
+/// `Vec` grown by doubling can hold up to twice that.
+fn json_bytes(mut body: Vec<u8>) -> Rendered {
+    body.shrink_to_fit();
+    ("application/json", Bytes::from(body))
 }
 
 /// The body of an unpaginated listing.

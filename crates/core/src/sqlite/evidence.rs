@@ -1,5 +1,7 @@
 //! Evidence rows and their tags.
 
+mod json_page;
+
 use std::sync::LazyLock;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -15,6 +17,8 @@ use crate::model::{
 };
 use crate::store::PageRequest;
 use crate::{rules, time};
+
+pub(super) use json_page::write as write_page;
 
 const COLUMNS: &str = "id, kind, title, content, source_system, source_external_id, source_url, \
                        occurred_at, customer, tags, metric, version, created_at, updated_at";
@@ -101,21 +105,28 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Evidence> {
     })
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(
-    row: &Row<'_>,
+/// Parses the JSON text of column `index`, borrowing strings from it where `T` can.
+fn json_column<'r, T: serde::Deserialize<'r>>(
+    row: &'r Row<'_>,
     index: usize,
 ) -> rusqlite::Result<Option<T>> {
-    let text: Option<String> = row.get(index)?;
-    text.map(|text| {
-        serde_json::from_str(&text).map_err(|err| {
-            rusqlite::Error::FromSqlConversionFailure(
-                index,
-                rusqlite::types::Type::Text,
-                Box::new(err),
-            )
-        })
-    })
-    .transpose()
+    text_column(row, index)?
+        .map(|text| serde_json::from_str(text).map_err(|err| conversion_failure(index, err)))
+        .transpose()
+}
+
+/// Returns the text of column `index`, or `None` when it is null, borrowed from the row.
+fn text_column<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<Option<&'r str>> {
+    row.get_ref(index)?
+        .as_str_or_null()
+        .map_err(|err| conversion_failure(index, err))
+}
+
+fn conversion_failure(
+    index: usize,
+    err: impl std::error::Error + Send + Sync + 'static,
+) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(err))
 }
 
 fn to_json(value: &impl serde::Serialize) -> String {
@@ -280,6 +291,25 @@ pub(super) fn list(
     filter: &EvidenceFilter,
     page: PageRequest<EvidenceId>,
 ) -> Result<Page<Evidence>> {
+    let mut items = Vec::new();
+    for_each_listed(conn, filter, page, |row| {
+        items.push(from_row(row)?);
+        Ok(())
+    })?;
+
+    Ok(Page::from_overfetch(items, page.limit, |evidence| {
+        evidence.id.to_string()
+    }))
+}
+
+/// Runs the listing for `filter` and `page`, and calls `each` with every row it reads, in id
+/// order: the rows of the page and, when another page follows, one more.
+fn for_each_listed(
+    conn: &Connection,
+    filter: &EvidenceFilter,
+    page: PageRequest<EvidenceId>,
+    mut each: impl FnMut(&Row<'_>) -> Result<()>,
+) -> Result<()> {
     // Each filter that has an index in id order gets its own statement, so the page starts
     // with an index search instead of a read of the table from its first row.
     let sql: &str = match (&filter.tag, filter.kind) {
@@ -289,23 +319,19 @@ pub(super) fn list(
     };
     let mut statement = conn.prepare_cached(sql)?;
     let after = page.after.map(|id| id.to_string()).unwrap_or_default();
-    let items = statement
-        .query_map(
-            params![
-                filter.kind.map(EvidenceKind::as_str),
-                filter.tag,
-                filter.source_system,
-                filter.linked,
-                after,
-                i64::from(page.limit) + 1
-            ],
-            from_row,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = statement.query(params![
+        filter.kind.map(EvidenceKind::as_str),
+        filter.tag,
+        filter.source_system,
+        filter.linked,
+        after,
+        i64::from(page.limit) + 1
+    ])?;
 
-    Ok(Page::from_overfetch(items, page.limit, |evidence| {
-        evidence.id.to_string()
-    }))
+    while let Some(row) = rows.next()? {
+        each(row)?;
+    }
+    Ok(())
 }
 
 pub(super) fn get(conn: &Connection, id: EvidenceId) -> Result<Evidence> {

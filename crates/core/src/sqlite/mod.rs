@@ -344,6 +344,15 @@ impl EvidenceStore for SqliteStore {
         evidence::list(&self.read(), filter, page)
     }
 
+    fn write_evidence_page(
+        &self,
+        filter: &EvidenceFilter,
+        page: PageRequest<EvidenceId>,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        evidence::write_page(&self.read(), filter, page, out)
+    }
+
     fn get_evidence(&self, id: EvidenceId) -> Result<Evidence> {
         evidence::get(&self.read(), id)
     }

@@ -1,0 +1,162 @@
+//! A page of the evidence listing written as JSON straight from SQLite's rows.
+//!
+//! [`super::list`] builds an [`Evidence`](crate::model::Evidence) for each row, with a
+//! `String` for every text column and the JSON columns parsed into owned values, which the
+//! caller then serializes and drops. Here each row is serialized from text borrowed from the
+//! row itself. An item then allocates only for its tags and for strings of the JSON columns
+//! that contain escapes, not once per text column and per string. The bytes are those that
+//! serializing the page of [`super::list`] gives, which the test
+//! `json_page_matches_the_listing` in `tests/evidence.rs` checks.
+
+use std::borrow::Cow;
+use std::io;
+
+use rusqlite::{Connection, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{conversion_failure, for_each_listed, json_column, text_column};
+use crate::error::{Error, Result};
+use crate::id::EvidenceId;
+use crate::model::{EvidenceFilter, EvidenceKind};
+use crate::store::PageRequest;
+
+/// Writes the page of the listing for `filter` and `page` to `out` as JSON:
+/// `{"items": [...], "next_cursor": ...}`, the members in the order of
+/// [`Page`](crate::model::Page) and [`Evidence`](crate::model::Evidence).
+pub(in crate::sqlite) fn write(
+    conn: &Connection,
+    filter: &EvidenceFilter,
+    page: PageRequest<EvidenceId>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let limit = page.limit as usize;
+    let mut written = 0;
+    let mut last_id = String::new();
+    let mut more = false;
+
+    out.extend_from_slice(b"{\"items\":[");
+    for_each_listed(conn, filter, page, |row| {
+        // The listing reads one row past the page when another page follows.
+        if written == limit {
+            more = true;
+            return Ok(());
+        }
+
+        let item = ListedItem::from_row(row)?;
+        if written > 0 {
+            out.push(b',');
+        }
+        write_json(out, &item)?;
+        last_id.clear();
+        last_id.push_str(item.id);
+        written += 1;
+        Ok(())
+    })?;
+
+    out.extend_from_slice(b"],\"next_cursor\":");
+    write_json(out, &more.then_some(last_id.as_str()))?;
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_json(out: &mut Vec<u8>, value: &impl Serialize) -> Result<()> {
+    // The values hold only strings, integers, finite numbers and string-keyed maps, which
+    // serialize into a `Vec` without error.
+    serde_json::to_writer(out, value).map_err(|err| Error::Output(io::Error::from(err)))
+}
+
+/// One item of the page, borrowed from its row.
+#[derive(Serialize)]
+struct ListedItem<'r> {
+    id: &'r str,
+    kind: EvidenceKind,
+    title: &'r str,
+    content: &'r str,
+    source: ListedSource<'r>,
+    occurred_at: Option<&'r str>,
+    customer: Option<ListedCustomer<'r>>,
+    tags: Vec<Text<'r>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metric: Option<ListedMetric<'r>>,
+    version: u64,
+    created_at: &'r str,
+    updated_at: &'r str,
+}
+
+impl<'r> ListedItem<'r> {
+    /// Reads an item from a row of the listing, whose columns are those of
+    /// [`super::from_row`].
+    fn from_row(row: &'r Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: required_text(row, 0)?,
+            kind: kind(row, 1)?,
+            title: required_text(row, 2)?,
+            content: required_text(row, 3)?,
+            source: ListedSource {
+                system: text_column(row, 4)?,
+                external_id: text_column(row, 5)?,
+                url: text_column(row, 6)?,
+            },
+            occurred_at: text_column(row, 7)?,
+            customer: json_column(row, 8)?,
+            tags: json_column(row, 9)?.unwrap_or_default(),
+            metric: json_column(row, 10)?,
+            version: row.get(11)?,
+            created_at: required_text(row, 12)?,
+            updated_at: required_text(row, 13)?,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct ListedSource<'r> {
+    system: Option<&'r str>,
+    external_id: Option<&'r str>,
+    url: Option<&'r str>,
+}
+
+/// The stored customer, with the fields and rules of [`Customer`](crate::model::Customer).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListedCustomer<'r> {
+    #[serde(default, borrow)]
+    segment: Option<Text<'r>>,
+    #[serde(default, borrow)]
+    account: Option<Text<'r>>,
+}
+
+/// The stored metric, with the fields and rules of [`Metric`](crate::model::Metric).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListedMetric<'r> {
+    #[serde(borrow)]
+    name: Text<'r>,
+    value: f64,
+    #[serde(borrow)]
+    unit: Text<'r>,
+    #[serde(borrow)]
+    period: Text<'r>,
+}
+
+/// A string of a JSON column: borrowed from the column's text, or unescaped into a `String`
+/// when the text escapes a character.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+struct Text<'r>(#[serde(borrow)] Cow<'r, str>);
+
+fn required_text<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(index)?
+        .as_str()
+        .map_err(|err| conversion_failure(index, err))
+}
+
+fn kind(row: &Row<'_>, index: usize) -> rusqlite::Result<EvidenceKind> {
+    let name = required_text(row, index)?;
+    EvidenceKind::from_name(name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown stored name `{name}`").into(),
+        )
+    })
+}
