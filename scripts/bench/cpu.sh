@@ -78,30 +78,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts the server of one --server value and waits for its address.
-start_server() {
+# shellcheck source=scripts/bench/servers.sh
+source "$REPO_DIR/scripts/bench/servers.sh"
+
+# Starts the server of one --server value, NAME=BINARY[:VARIABLE=VALUE].
+start_spec() {
   local spec=$1
   local name=${spec%%=*} rest=${spec#*=}
   local binary=${rest%%:*} variables=()
   [[ $rest == *:* ]] && variables=("${rest#*:}")
   [[ -x $binary ]] || fail "server $name: $binary is not an executable file"
 
-  local log="$WORK_DIR/$name.log"
-  env OST_LINKER_BIND=127.0.0.1:0 OST_LINKER_DATABASE="$DATABASE" RUST_LOG=warn,ost_linker=info \
-    "${variables[@]}" taskset -c 0 "$binary" >"$log" 2>&1 &
-  PID[$name]=$!
-  local waited=0 address=""
-  while [[ -z $address ]]; do
-    address=$(grep -o 'listening on [0-9.:]*' "$log" | head -n1 | cut -d' ' -f3 || true)
-    if [[ -z $address ]]; then
-      kill -0 "${PID[$name]}" 2>/dev/null || fail "server $name exited: $(cat -- "$log")"
-      ((waited++ < STARTUP_TIMEOUT_SECONDS * 10)) || fail "server $name did not start"
-      sleep 0.1
-    fi
-  done
-  ADDR[$name]=$address
+  start_server "$name" "$binary" "${variables[@]}"
   NAMES+=("$name")
-  echo "server $name (pid ${PID[$name]}) on $address"
 }
 
 # Prints the user plus system time of server NAME, in clock ticks.
@@ -145,7 +134,7 @@ PY
 }
 
 for spec in "${SERVERS[@]}"; do
-  start_server "$spec"
+  start_spec "$spec"
 done
 for round in $(seq 1 "$ROUNDS"); do
   for name in "${NAMES[@]}"; do
