@@ -81,14 +81,8 @@ readonly WORK_DIR
 [[ -n $DATABASE ]] || DATABASE="$WORK_DIR/bench.db"
 declare -A PID=() ADDR=()
 
-cleanup() {
-  local name
-  for name in "${!PID[@]}"; do
-    kill "${PID[$name]}" 2>/dev/null || true
-    wait "${PID[$name]}" 2>/dev/null || true
-  done
-  rm -rf -- "$WORK_DIR"
-}
+# shellcheck source=scripts/bench/servers.sh
+source "$REPO_DIR/scripts/bench/servers.sh"
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -125,8 +119,6 @@ fi
 TOKEN=$("$BIN" gen-token)
 readonly TOKEN
 
-# shellcheck source=scripts/bench/servers.sh
-source "$REPO_DIR/scripts/bench/servers.sh"
 
 # Waits until server NAME is idle: less than 20 ms of CPU time in half a second. A request
 # whose client has gone still runs to its end on the blocking pool, so a case can leave work

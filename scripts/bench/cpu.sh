@@ -68,18 +68,9 @@ readonly WORK_DIR
 declare -A PID=() ADDR=()
 NAMES=()
 
-cleanup() {
-  local name
-  for name in "${!PID[@]}"; do
-    kill "${PID[$name]}" 2>/dev/null || true
-    wait "${PID[$name]}" 2>/dev/null || true
-  done
-  rm -rf -- "$WORK_DIR"
-}
-trap cleanup EXIT
-
 # shellcheck source=scripts/bench/servers.sh
 source "$REPO_DIR/scripts/bench/servers.sh"
+trap cleanup EXIT
 
 # Starts the server of one --server value, NAME=BINARY[:VARIABLE=VALUE].
 start_spec() {

@@ -1,7 +1,17 @@
-# Starting ost-linker servers for the benchmark scripts, which source this file.
+# Starting and stopping ost-linker servers for the benchmark scripts, which source this file.
 #
 # The caller defines DATABASE, WORK_DIR, STARTUP_TIMEOUT_SECONDS, the associative arrays PID
 # and ADDR, and a function `fail MESSAGE` that exits.
+
+# Stops every server started with start_server and removes WORK_DIR. Meant for `trap ... EXIT`.
+cleanup() {
+  local name
+  for name in "${!PID[@]}"; do
+    kill "${PID[$name]}" 2>/dev/null || true
+    wait "${PID[$name]}" 2>/dev/null || true
+  done
+  rm -rf -- "$WORK_DIR"
+}
 
 # Starts server NAME pinned to CPU 0 with the extra variables NAME=VALUE... and waits for its
 # address. Usage: start_server NAME COMMAND VARIABLE...
