@@ -532,7 +532,7 @@ mod tests {
     use super::{SqliteStore, evidence};
 
     #[test]
-    fn a_new_cursor_keeps_the_listing_statement_prepared() {
+    fn listing_keeps_its_plan_across_cursors() {
         let store = SqliteStore::open_in_memory().expect("an in-memory store opens");
         let conn = store.read();
         let mut statement = conn

@@ -14,6 +14,7 @@ use std::io;
 use rusqlite::{Connection, Row};
 use serde::{Deserialize, Serialize};
 
+use super::super::nodes::parse_column;
 use super::{conversion_failure, for_each_listed, json_column, text_column};
 use crate::error::{Error, Result};
 use crate::id::EvidenceId;
@@ -60,7 +61,7 @@ pub(in crate::sqlite) fn write(
 }
 
 fn write_json(out: &mut Vec<u8>, value: &impl Serialize) -> Result<()> {
-    // The values hold only strings, integers, finite numbers and string-keyed maps, which
+    // The values contain only strings, integers, finite numbers and string-keyed maps, which
     // serialize into a `Vec` without error.
     serde_json::to_writer(out, value).map_err(|err| Error::Output(io::Error::from(err)))
 }
@@ -89,7 +90,7 @@ impl<'r> ListedItem<'r> {
     fn from_row(row: &'r Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             id: required_text(row, 0)?,
-            kind: kind(row, 1)?,
+            kind: parse_column(row, 1, EvidenceKind::from_name)?,
             title: required_text(row, 2)?,
             content: required_text(row, 3)?,
             source: ListedSource {
@@ -148,15 +149,4 @@ fn required_text<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str
     row.get_ref(index)?
         .as_str()
         .map_err(|err| conversion_failure(index, err))
-}
-
-fn kind(row: &Row<'_>, index: usize) -> rusqlite::Result<EvidenceKind> {
-    let name = required_text(row, index)?;
-    EvidenceKind::from_name(name).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            index,
-            rusqlite::types::Type::Text,
-            format!("unknown stored name `{name}`").into(),
-        )
-    })
 }
