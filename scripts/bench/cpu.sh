@@ -72,18 +72,6 @@ NAMES=()
 source "$REPO_DIR/scripts/bench/servers.sh"
 trap cleanup EXIT
 
-# Starts the server of one --server value, NAME=BINARY[:VARIABLE=VALUE].
-start_spec() {
-  local spec=$1
-  local name=${spec%%=*} rest=${spec#*=}
-  local binary=${rest%%:*} variables=()
-  [[ $rest == *:* ]] && variables=("${rest#*:}")
-  [[ -x $binary ]] || fail "server $name: $binary is not an executable file"
-
-  start_server "$name" "$binary" "${variables[@]}"
-  NAMES+=("$name")
-}
-
 # Prints the user plus system time of server NAME, in clock ticks.
 cpu_ticks() {
   awk '{ print $14 + $15 }' "/proc/${PID[$1]}/stat"

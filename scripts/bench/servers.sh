@@ -1,7 +1,7 @@
 # Starting and stopping ost-linker servers for the benchmark scripts, which source this file.
 #
 # The caller defines DATABASE, WORK_DIR, STARTUP_TIMEOUT_SECONDS, the associative arrays PID
-# and ADDR, and a function `fail MESSAGE` that exits.
+# and ADDR, the array NAMES (for start_spec), and a function `fail MESSAGE` that exits.
 
 # Stops every server started with start_server and removes WORK_DIR. Meant for `trap ... EXIT`.
 cleanup() {
@@ -34,4 +34,17 @@ start_server() {
   done
   ADDR[$name]=$address
   echo "server $name (pid ${PID[$name]}) on $address"
+}
+
+# Starts the server of one --server value, NAME=BINARY[:VARIABLE=VALUE], and appends NAME
+# to NAMES.
+start_spec() {
+  local spec=$1
+  local name=${spec%%=*} rest=${spec#*=}
+  local binary=${rest%%:*} variables=()
+  [[ $rest == *:* ]] && variables=("${rest#*:}")
+  [[ -x $binary ]] || fail "server $name: $binary is not an executable file"
+
+  start_server "$name" "$binary" "${variables[@]}"
+  NAMES+=("$name")
 }

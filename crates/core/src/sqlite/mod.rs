@@ -42,6 +42,10 @@ const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 ///
 /// Each one lets one more read run at the same time as the others and the write. Each costs
 /// its own page cache (up to 2 MiB, SQLite's default) and statement cache.
+/// NOTE: the caches are separate only in a SQLite built without
+/// `SQLITE_ENABLE_MEMORY_MANAGEMENT`, which the workspace's `.cargo/config.toml` undefines. A
+/// build outside the workspace needs the same `LIBSQLITE3_FLAGS`, or writes can leave the
+/// read connections without a cache.
 const READ_CONNECTIONS: usize = 4;
 
 /// The number of read-only connections that only exports use.
@@ -554,5 +558,29 @@ mod tests {
         }
 
         assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
+    }
+
+    #[test]
+    fn connections_have_own_page_caches() {
+        let store = SqliteStore::open_in_memory().expect("an in-memory store opens");
+        let conn = store.read();
+        let mut statement = conn
+            .prepare("PRAGMA compile_options")
+            .expect("the compile options statement prepares");
+        let options = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .expect("the compile options list")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("each compile option reads as text");
+
+        let shared_cache = options
+            .iter()
+            .any(|option| option == "ENABLE_MEMORY_MANAGEMENT");
+        assert!(
+            !shared_cache,
+            "SQLite was built with ENABLE_MEMORY_MANAGEMENT, so all connections share one page \
+             cache. Build inside the workspace, whose .cargo/config.toml sets LIBSQLITE3_FLAGS \
+             to undefine it."
+        );
     }
 }
