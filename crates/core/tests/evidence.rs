@@ -974,6 +974,16 @@ fn get_missing_evidence_not_found() {
     );
 }
 
+/// Returns every ASCII character and some longer ones after `offset` letters. Text made of
+/// these at offsets 0 to 63 has escapes inside, at the edges of and across the blocks that
+/// a SIMD escaper reads.
+fn characters_after(offset: usize) -> String {
+    let characters = (0..=0x7f_u8)
+        .map(char::from)
+        .chain(['é', '東', '\u{2028}', '🙂']);
+    "x".repeat(offset).chars().chain(characters).collect()
+}
+
 /// Pages of `filter` in turn, each as the listing returns it and as `write_evidence_page`
 /// writes it.
 fn both_renderings(store: &SqliteStore, filter: &EvidenceFilter, limit: u32) {
@@ -1025,6 +1035,11 @@ fn json_page_matches_the_listing() {
         ..new_evidence(EvidenceKind::Metric, "A \"quoted\" title\u{7f}")
     };
     create(&store, unusual).expect("create the unusual item");
+    let long = NewEvidence {
+        content: (0..64).map(characters_after).collect(),
+        ..new_evidence(EvidenceKind::Document, &characters_after(17))
+    };
+    create(&store, long).expect("create the item of long escaped text");
     create(&store, with_tags(&["setup"])).expect("create a tagged item");
 
     for limit in [1, 7, 50] {
