@@ -6,15 +6,16 @@
 # tree costs no system call. This script starts each server given with --server, pinned to
 # CPU 0, on its own copy of the database. It measures `GET /trees/{id}` (64 connections for
 # 3 seconds, wrk pinned to CPU 1): requests per second, and read system calls of the server
-# per request, from /proc/PID/io. Then, CYCLES times, it sends each server uncached evidence
-# pages and then node creations, PHASE_SECONDS of each, and measures `GET /trees/{id}` again.
+# per request, from /proc/PID/io. Then, N times (--cycles), it sends each server uncached
+# evidence pages and then node creations, S seconds of each (--phase-seconds), and measures
+# `GET /trees/{id}` again.
 # A server whose reads lose their cache shows about one read call per database page that a
 # request touches, where a healthy one shows close to none.
 #
 # Usage: scripts/bench/page_cache.sh --database PATH --server NAME=BINARY[:VARIABLE=VALUE]...
 #                                    [--cycles N] [--phase-seconds S]
-#   --database PATH  an existing database, such as one made by `ost-linker generate`; each
-#                    server gets a copy of it, and the copies go when the script ends
+#   --database PATH  an existing database, such as one made by `ost-linker generate`. Each
+#                    server runs on its own copy, deleted when the script exits
 #   --server NAME=BINARY[:VARIABLE=VALUE]  a server to start, without a service token;
 #                    repeat for each
 #   --cycles N       cycles of evidence pages and node creations [default: 2]
