@@ -1,5 +1,5 @@
 //! The application in process, through actix's test utilities: wiring, the gate's place in
-//! front of the routes, and the body limit.
+//! front of the routes, the methods of each route, and the body limit.
 
 use std::sync::Arc;
 
@@ -190,4 +190,79 @@ async fn evidence_pages_and_searches_follow_changes() {
     let mut titles = item_titles(&two_hits);
     titles.sort();
     assert_eq!(titles, ["Count every quokka", "Quokka census"]);
+}
+
+#[actix_rt::test]
+async fn routes_answer_only_their_methods() {
+    let app = test::init_service(
+        App::new().configure(ost_linker_api::routes::configure(state(
+            GateConfig::disabled(),
+        ))),
+    )
+    .await;
+    let tree = "/trees/tree_01KDVDNA00HSNPE2ACXA6A83DH";
+    let resources = [
+        ("/trees".to_owned(), "GET, POST"),
+        (tree.to_owned(), "GET, PATCH, DELETE"),
+        (format!("{tree}/nodes"), "GET, POST"),
+        (format!("{tree}/history"), "GET"),
+        (format!("{tree}/outline"), "GET"),
+        (format!("{tree}/gaps"), "GET"),
+        (format!("{tree}/export"), "GET"),
+        ("/trees/import".to_owned(), "POST"),
+        (
+            "/nodes/node_01KDVDNA00HSNPE2ACXA6A83DH".to_owned(),
+            "GET, PATCH, DELETE",
+        ),
+        (
+            "/nodes/node_01KDVDNA00HSNPE2ACXA6A83DH/links".to_owned(),
+            "GET, POST",
+        ),
+        ("/evidence".to_owned(), "GET, POST"),
+        (
+            "/evidence/evid_01KDVDNA00HSNPE2ACXA6A83DH".to_owned(),
+            "GET, PATCH, DELETE",
+        ),
+        (
+            "/evidence/evid_01KDVDNA00HSNPE2ACXA6A83DH/links".to_owned(),
+            "GET",
+        ),
+        (
+            "/links/link_01KDVDNA00HSNPE2ACXA6A83DH".to_owned(),
+            "GET, PATCH, DELETE",
+        ),
+        ("/search".to_owned(), "GET"),
+        ("/health".to_owned(), "GET, HEAD"),
+    ];
+
+    for (path, allow) in &resources {
+        for method in ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"] {
+            let request = test::TestRequest::default()
+                .method(method.parse().expect("method"))
+                .uri(path)
+                .to_request();
+
+            let response = test::call_service(&app, request).await;
+
+            let allowed = allow.split(", ").any(|name| name == method);
+            if allowed {
+                assert_ne!(
+                    response.status(),
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}"
+                );
+            } else {
+                assert_eq!(
+                    response.status(),
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "{method} {path}"
+                );
+                let header = response
+                    .headers()
+                    .get("allow")
+                    .and_then(|value| value.to_str().ok());
+                assert_eq!(header, Some(*allow), "{method} {path}");
+            }
+        }
+    }
 }

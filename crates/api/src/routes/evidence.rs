@@ -1,5 +1,6 @@
 //! `/evidence`: store, list, read, change and delete evidence items.
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{
     Customer, EvidenceFilter, EvidenceId, EvidenceKind, EvidencePatch, Metric, NewEvidence,
@@ -7,7 +8,10 @@ use ost_linker_core::{
 };
 use serde::Deserialize;
 
-use super::{blocking, json_bytes, page_cursor, page_limit, respond_cached, with_allow, with_etag};
+use super::{
+    blocking, json_bytes, method_route, page_cursor, page_limit, respond_cached, with_allow,
+    with_etag,
+};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::view_cache::{ViewCache, ViewKey, ViewScope};
@@ -16,15 +20,15 @@ use crate::write::{WriteHeaders, respond_created};
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
         web::resource("/evidence")
-            .route(web::post().to(create_evidence))
-            .route(web::get().to(list_evidence)),
+            .route(method_route(Method::POST).to(create_evidence))
+            .route(method_route(Method::GET).to(list_evidence)),
         "GET, POST",
     ))
     .service(with_allow(
         web::resource("/evidence/{evidence_id}")
-            .route(web::get().to(get_evidence))
-            .route(web::patch().to(update_evidence))
-            .route(web::delete().to(delete_evidence)),
+            .route(method_route(Method::GET).to(get_evidence))
+            .route(method_route(Method::PATCH).to(update_evidence))
+            .route(method_route(Method::DELETE).to(delete_evidence)),
         "GET, PATCH, DELETE",
     ));
 }

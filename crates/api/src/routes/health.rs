@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, Resource, guard, web};
 use ost_linker_core::Store;
 
@@ -11,10 +11,14 @@ use super::{blocking, with_allow};
 use crate::problem::Problem;
 
 /// The health route, registered outside the gate. It matches only `GET` and `HEAD`, and any
-/// other method falls through to the gated scope.
+/// other method falls through to the gated scope. Its guard compares the method and nothing
+/// more, for the reason given at [`super::method_route`].
 pub(super) fn open_routes() -> Resource {
     web::resource("/health")
-        .guard(guard::Any(guard::Get()).or(guard::Head()))
+        .guard(guard::fn_guard(|ctx| {
+            let method = &ctx.head().method;
+            method == Method::GET || method == Method::HEAD
+        }))
         .app_data(web::Data::new(LastCheck::default()))
         .to(health)
 }

@@ -1,11 +1,12 @@
 //! Links between nodes and evidence: `/nodes/{id}/links`, `/evidence/{id}/links` and
 //! `/links/{id}`.
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{EvidenceId, LinkId, LinkPatch, NewLink, NodeId, Relation, Store};
 use serde::Deserialize;
 
-use super::{blocking, items, with_allow, with_etag};
+use super::{blocking, items, method_route, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, not_null, nullable, path_id};
 use crate::write::{WriteHeaders, respond_created};
@@ -13,19 +14,20 @@ use crate::write::{WriteHeaders, respond_created};
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
         web::resource("/nodes/{node_id}/links")
-            .route(web::post().to(create_link))
-            .route(web::get().to(list_node_links)),
+            .route(method_route(Method::POST).to(create_link))
+            .route(method_route(Method::GET).to(list_node_links)),
         "GET, POST",
     ))
     .service(with_allow(
-        web::resource("/evidence/{evidence_id}/links").route(web::get().to(list_evidence_links)),
+        web::resource("/evidence/{evidence_id}/links")
+            .route(method_route(Method::GET).to(list_evidence_links)),
         "GET",
     ))
     .service(with_allow(
         web::resource("/links/{link_id}")
-            .route(web::get().to(get_link))
-            .route(web::patch().to(update_link))
-            .route(web::delete().to(delete_link)),
+            .route(method_route(Method::GET).to(get_link))
+            .route(method_route(Method::PATCH).to(update_link))
+            .route(method_route(Method::DELETE).to(delete_link)),
         "GET, PATCH, DELETE",
     ));
 }

@@ -11,8 +11,9 @@ mod views;
 use std::sync::Arc;
 
 use actix_web::dev::HttpServiceFactory;
+use actix_web::http::Method;
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, Resource, web};
+use actix_web::{HttpRequest, HttpResponse, Resource, Route, guard, web};
 use ost_linker_core::Store;
 use service_token_gate::ServiceTokenGate;
 
@@ -68,6 +69,16 @@ async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound {
         path: req.path().to_owned(),
     })
+}
+
+/// Returns a route that matches the requests of `method`.
+///
+/// The method routes of actix-web, such as `web::get()`, also record each method that they
+/// check in the request's extensions, for a 405 that lists them: an allocation and a map
+/// insert for every route checked. Every resource here lists its methods itself
+/// ([`with_allow`]), so its routes only compare the method.
+fn method_route(method: Method) -> Route {
+    web::route().guard(guard::fn_guard(move |ctx| ctx.head().method == method))
 }
 
 /// Gives a resource a fallback that responds 405 with `Allow` for methods it has no route for.

@@ -1,10 +1,11 @@
 //! `/nodes/{id}`: read, change, move and delete one node.
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{DeleteMode, ExperimentStatus, NodeId, NodePatch, Store};
 use serde::Deserialize;
 
-use super::{blocking, with_allow, with_etag};
+use super::{blocking, method_route, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::write::WriteHeaders;
@@ -12,9 +13,9 @@ use crate::write::WriteHeaders;
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
         web::resource("/nodes/{node_id}")
-            .route(web::get().to(get_node))
-            .route(web::patch().to(update_node))
-            .route(web::delete().to(delete_node)),
+            .route(method_route(Method::GET).to(get_node))
+            .route(method_route(Method::PATCH).to(update_node))
+            .route(method_route(Method::DELETE).to(delete_node)),
         "GET, PATCH, DELETE",
     ));
 }

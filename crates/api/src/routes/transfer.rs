@@ -8,13 +8,14 @@
 //! nothing and returns 200 with `valid`, every problem and the same counts. A document with
 //! problems is rejected with 422 `invalid_document`, whose `problems` member lists them all.
 
+use actix_web::http::Method;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{DOCUMENT_FORMAT, DOCUMENT_VERSION, Store, TreeDocument, TreeId};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{blocking, with_allow};
+use super::{blocking, method_route, with_allow};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, parse, path_id};
 use crate::spool::spool;
@@ -22,11 +23,11 @@ use crate::write::{WriteHeaders, respond_created};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
-        web::resource("/trees/import").route(web::post().to(import_tree)),
+        web::resource("/trees/import").route(method_route(Method::POST).to(import_tree)),
         "POST",
     ))
     .service(with_allow(
-        web::resource("/trees/{tree_id}/export").route(web::get().to(export_tree)),
+        web::resource("/trees/{tree_id}/export").route(method_route(Method::GET).to(export_tree)),
         "GET",
     ));
 }

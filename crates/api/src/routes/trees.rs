@@ -1,13 +1,14 @@
 //! `/trees`: create, list, read, change and delete trees, add and list their nodes, and page
 //! through their history.
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{
     ExperimentStatus, NewNode, NewTree, NodeId, NodeKind, PageRequest, Store, TreeId, TreePatch,
 };
 use serde::Deserialize;
 
-use super::{blocking, items, page_cursor, page_limit, with_allow, with_etag};
+use super::{blocking, items, method_route, page_cursor, page_limit, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, path_id};
 use crate::write::{WriteHeaders, respond_created};
@@ -15,25 +16,25 @@ use crate::write::{WriteHeaders, respond_created};
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
         web::resource("/trees")
-            .route(web::post().to(create_tree))
-            .route(web::get().to(list_trees)),
+            .route(method_route(Method::POST).to(create_tree))
+            .route(method_route(Method::GET).to(list_trees)),
         "GET, POST",
     ))
     .service(with_allow(
         web::resource("/trees/{tree_id}")
-            .route(web::get().to(get_tree))
-            .route(web::patch().to(update_tree))
-            .route(web::delete().to(delete_tree)),
+            .route(method_route(Method::GET).to(get_tree))
+            .route(method_route(Method::PATCH).to(update_tree))
+            .route(method_route(Method::DELETE).to(delete_tree)),
         "GET, PATCH, DELETE",
     ))
     .service(with_allow(
         web::resource("/trees/{tree_id}/nodes")
-            .route(web::post().to(create_node))
-            .route(web::get().to(list_nodes)),
+            .route(method_route(Method::POST).to(create_node))
+            .route(method_route(Method::GET).to(list_nodes)),
         "GET, POST",
     ))
     .service(with_allow(
-        web::resource("/trees/{tree_id}/history").route(web::get().to(list_history)),
+        web::resource("/trees/{tree_id}/history").route(method_route(Method::GET).to(list_history)),
         "GET",
     ));
 }

@@ -4,6 +4,7 @@
 //! Every route takes only `GET`. Unknown query parameters are rejected with 400
 //! `invalid_query`, like everywhere else in the API.
 
+use actix_web::http::Method;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use ost_linker_core::{
@@ -12,7 +13,7 @@ use ost_linker_core::{
 };
 use serde::Deserialize;
 
-use super::{json_body, respond_cached, with_allow};
+use super::{json_body, method_route, respond_cached, with_allow};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictQuery, path_id};
 use crate::view_cache::{ViewCache, ViewKey, ViewScope};
@@ -22,15 +23,15 @@ const MARKDOWN: &str = "text/markdown; charset=utf-8";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(with_allow(
-        web::resource("/trees/{tree_id}/outline").route(web::get().to(outline)),
+        web::resource("/trees/{tree_id}/outline").route(method_route(Method::GET).to(outline)),
         "GET",
     ))
     .service(with_allow(
-        web::resource("/trees/{tree_id}/gaps").route(web::get().to(gaps)),
+        web::resource("/trees/{tree_id}/gaps").route(method_route(Method::GET).to(gaps)),
         "GET",
     ))
     .service(with_allow(
-        web::resource("/search").route(web::get().to(search)),
+        web::resource("/search").route(method_route(Method::GET).to(search)),
         "GET",
     ));
 }
