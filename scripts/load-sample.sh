@@ -19,9 +19,14 @@ if [[ ${1:-} == "-h" || ${1:-} == "--help" || $# -gt 2 ]]; then
   exit 2
 fi
 
-args=(load-sample "${1:-$ROOT/samples/trial-retention.json}")
+file=${1:-$ROOT/samples/trial-retention.json}
+[[ $file == /* ]] || file="$PWD/$file"
+args=(load-sample "$file")
 if [[ $# -eq 2 ]]; then
   args+=(--url "$2")
 fi
 
-exec cargo run -q --manifest-path "$ROOT/Cargo.toml" -p ost-linker-api --bin ost-linker -- "${args[@]}"
+# Cargo reads the workspace's .cargo/config.toml, which configures the SQLite build, only
+# when it runs inside the repository.
+cd -- "$ROOT"
+exec cargo run -q -p ost-linker-api --bin ost-linker -- "${args[@]}"

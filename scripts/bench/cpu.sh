@@ -21,13 +21,14 @@
 #   --paths-file FILE  paths to send in turn, one per line, as scripts/bench/paths.lua does
 #   --header 'NAME: VALUE'  a header for every request, such as a service token
 #   --rounds R       rounds [default: 3]
+# Paths are relative to the current directory.
 #
 # Needs curl, python3, taskset and wrk. Every request goes to 127.0.0.1, and every server started here
 # is stopped on exit.
 set -euo pipefail
 
-cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
-readonly REPO_DIR=$PWD
+REPO_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+readonly REPO_DIR
 
 DATABASE=""
 REQUEST_PATH=/health

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Whether ost-linker's reads keep SQLite's page cache through bursts of writes, for servers
-# side by side.
+# Measures whether ost-linker's reads keep SQLite's page cache through bursts of writes, for
+# servers side by side.
 #
 # Each SQLite connection keeps the database pages it read in memory, so a read of a hot
 # tree costs no system call. This script starts each server given with --server, pinned to
-# CPU 0, on its own copy of the database. It measures `GET /trees/{id}` (64 connections for
-# 3 seconds, wrk pinned to CPU 1): requests per second, and read system calls of the server
-# per request, from /proc/PID/io. Then, N times (--cycles), it sends each server uncached
+# CPU 0, on its own copy of the database. It measures `GET /trees/{id}` of the oldest tree
+# (64 connections for 3 seconds, wrk pinned to CPU 1): requests per second, and read system
+# calls of the server per request, from /proc/PID/io. Then, N times (--cycles), it sends each server uncached
 # evidence pages and then node creations, S seconds of each (--phase-seconds), and measures
 # `GET /trees/{id}` again.
 # A server whose reads lose their cache shows about one read call per database page that a
@@ -20,20 +20,25 @@
 #                    repeat for each
 #   --cycles N       cycles of evidence pages and node creations [default: 2]
 #   --phase-seconds S  seconds of each phase of a cycle [default: 5]
+# Paths are relative to the current directory.
 #
-# Needs curl, python3, taskset and wrk, and room in the temporary directory for a copy of the
+# Needs python3, taskset and wrk, and room in the temporary directory for a copy of the
 # database per server. Every request goes to 127.0.0.1, and every server started here is
 # stopped on exit.
 set -euo pipefail
 
-cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.."
-readonly REPO_DIR=$PWD
+REPO_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+readonly REPO_DIR
 
 SOURCE_DATABASE=""
 CYCLES=2
 PHASE_SECONDS=5
 SERVERS=()
 while [[ $# -gt 0 ]]; do
+  if [[ $1 == --* && $1 != --help && $# -lt 2 ]]; then
+    echo "page_cache.sh: $1 needs a value; run scripts/bench/page_cache.sh --help" >&2
+    exit 2
+  fi
   case $1 in
     --database) SOURCE_DATABASE=$2; shift 2 ;;
     --server) SERVERS+=("$2"); shift 2 ;;
@@ -52,7 +57,9 @@ fail() {
 [[ -f $SOURCE_DATABASE ]] ||
   fail "--database is '$SOURCE_DATABASE', which is not a file; make one with ost-linker generate"
 ((${#SERVERS[@]} > 0)) || fail "no --server given; add --server NAME=BINARY"
-for command in curl python3 taskset wrk; do
+[[ $CYCLES =~ ^[0-9]+$ ]] || fail "--cycles is '$CYCLES', not a whole number"
+[[ $PHASE_SECONDS =~ ^[1-9][0-9]*$ ]] || fail "--phase-seconds is '$PHASE_SECONDS', not a whole number of seconds from 1"
+for command in python3 taskset wrk; do
   command -v "$command" >/dev/null || fail "$command is missing: install it"
 done
 
@@ -134,20 +141,23 @@ print("%-10s %-22s GET /trees/{id} %9.0f req/s  %6.2f read calls/request" % (
 }
 
 # Sends server NAME PHASE_SECONDS of uncached evidence pages, then PHASE_SECONDS of node
-# creations, and prints the rate of each.
+# creations, and prints the rate of each, labelled with CYCLE.
 load() {
-  local name=$1 pages writes
+  local name=$1 cycle=$2 pages writes
   pages=$(BENCH_PATHS_FILE="$WORK_DIR/$name.paths" drive "$name" "-d${PHASE_SECONDS}s" \
     -s "$REPO_DIR/scripts/bench/paths.lua" "http://${ADDR[$name]}/evidence")
   writes=$(BENCH_PARENTS="${PARENTS[$name]}" drive "$name" "-d${PHASE_SECONDS}s" \
     -s "$REPO_DIR/scripts/bench/post_node.lua" \
     "http://${ADDR[$name]}/trees/${WRITE_TREE[$name]}/nodes")
   printf '%-10s %-22s %9.0f evidence pages/s, then %.0f node creations/s\n' \
-    "$name" "load" "$pages" "$writes"
+    "$name" "load, cycle $cycle" "$pages" "$writes"
 }
 
 for spec in "${SERVERS[@]}"; do
   name=${spec%%=*}
+  # start_spec rejects a name given twice too, but only after the copy below would have
+  # replaced the database of the server that has it.
+  [[ -z ${PID[$name]:-} ]] || fail "server name $name is given twice; give each --server its own name"
   DATABASE="$WORK_DIR/$name.db"
   cp -- "$SOURCE_DATABASE" "$DATABASE"
   [[ -f $SOURCE_DATABASE-wal ]] && cp -- "$SOURCE_DATABASE-wal" "$DATABASE-wal"
@@ -160,7 +170,7 @@ for name in "${NAMES[@]}"; do
 done
 for cycle in $(seq 1 "$CYCLES"); do
   for name in "${NAMES[@]}"; do
-    load "$name"
+    load "$name" "$cycle"
   done
   for name in "${NAMES[@]}"; do
     measure "$name" "after cycle $cycle"

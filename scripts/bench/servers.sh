@@ -43,6 +43,7 @@ start_spec() {
   local name=${spec%%=*} rest=${spec#*=}
   local binary=${rest%%:*} variables=()
   [[ $rest == *:* ]] && variables=("${rest#*:}")
+  [[ -z ${PID[$name]:-} ]] || fail "server name $name is given twice; give each --server its own name"
   [[ -x $binary ]] || fail "server $name: $binary is not an executable file"
 
   start_server "$name" "$binary" "${variables[@]}"

@@ -974,9 +974,10 @@ fn get_missing_evidence_not_found() {
     );
 }
 
-/// Returns every ASCII character and some longer ones after `offset` letters. Text made of
-/// these at offsets 0 to 63 has escapes inside, at the edges of and across the blocks that
-/// a SIMD escaper reads.
+/// Returns every ASCII character and some longer ones after `offset` letters. In text made
+/// of these after 0 to 63 letters, each character that needs an escape comes at every
+/// position of a 32-byte block, the widest that json_escape_simd reads without its `avx512`
+/// feature.
 fn characters_after(offset: usize) -> String {
     let characters = (0..=0x7f_u8)
         .map(char::from)

@@ -41,11 +41,12 @@ const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// The number of read-only connections of a store in a file.
 ///
 /// Each one lets one more read run at the same time as the others and the write. Each costs
-/// its own page cache (up to 2 MiB, SQLite's default) and statement cache.
+/// its own page cache (up to 2,000 KiB, SQLite's default) and statement cache.
+///
 /// NOTE: the caches are separate only in a SQLite built without
-/// `SQLITE_ENABLE_MEMORY_MANAGEMENT`, which the workspace's `.cargo/config.toml` undefines. A
-/// build outside the workspace needs the same `LIBSQLITE3_FLAGS`, or writes can leave the
-/// read connections without a cache.
+/// `SQLITE_ENABLE_MEMORY_MANAGEMENT`, which the repository's `.cargo/config.toml` undefines
+/// for cargo commands run inside it. Any other build needs the same `LIBSQLITE3_FLAGS`, or
+/// writes can leave the read connections without a cache.
 const READ_CONNECTIONS: usize = 4;
 
 /// The number of read-only connections that only exports use.
@@ -579,8 +580,9 @@ mod tests {
         assert!(
             !shared_cache,
             "SQLite was built with ENABLE_MEMORY_MANAGEMENT, so all connections share one page \
-             cache. Build inside the workspace, whose .cargo/config.toml sets LIBSQLITE3_FLAGS \
-             to undefine it."
+             cache. Run cargo inside the repository, whose .cargo/config.toml sets \
+             LIBSQLITE3_FLAGS to undefine it, and leave LIBSQLITE3_FLAGS unset in the \
+             environment."
         );
     }
 }
