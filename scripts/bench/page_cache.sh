@@ -155,8 +155,8 @@ load() {
 
 for spec in "${SERVERS[@]}"; do
   name=${spec%%=*}
-  # start_spec rejects a name given twice too, but only after the copy below would have
-  # replaced the database of the server that has it.
+  # start_spec also rejects a repeated name, but only after the copy below has replaced the
+  # first server's database.
   [[ -z ${PID[$name]:-} ]] || fail "server name $name is given twice; give each --server its own name"
   DATABASE="$WORK_DIR/$name.db"
   cp -- "$SOURCE_DATABASE" "$DATABASE"

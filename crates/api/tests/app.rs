@@ -25,6 +25,10 @@ fn gated() -> AppState {
     state(GateConfig::with_tokens([TOKEN]).expect("token"))
 }
 
+fn open() -> AppState {
+    state(GateConfig::disabled())
+}
+
 #[actix_rt::test]
 async fn health_is_open_behind_gate() {
     let app =
@@ -68,12 +72,8 @@ async fn gate_answers_before_routing() {
 
 #[actix_rt::test]
 async fn body_limit_applies_to_json() {
-    let app = test::init_service(
-        App::new().configure(ost_linker_api::routes::configure(state(
-            GateConfig::disabled(),
-        ))),
-    )
-    .await;
+    let app =
+        test::init_service(App::new().configure(ost_linker_api::routes::configure(open()))).await;
     let body = json!({ "title": "x".repeat(2048), "outcome": { "title": "o" } });
 
     let request = test::TestRequest::post()
@@ -107,12 +107,8 @@ fn child_titles(outline: &Value) -> Vec<String> {
 
 #[actix_rt::test]
 async fn outline_follows_tree_changes() {
-    let app = test::init_service(
-        App::new().configure(ost_linker_api::routes::configure(state(
-            GateConfig::disabled(),
-        ))),
-    )
-    .await;
+    let app =
+        test::init_service(App::new().configure(ost_linker_api::routes::configure(open()))).await;
     let create_tree = test::TestRequest::post().uri("/trees").set_json(json!({
         "title": "Cached outline",
         "outcome": { "title": "Raise retention" }
@@ -155,12 +151,8 @@ fn item_titles(body: &Value) -> Vec<String> {
 
 #[actix_rt::test]
 async fn evidence_pages_and_searches_follow_changes() {
-    let app = test::init_service(
-        App::new().configure(ost_linker_api::routes::configure(state(
-            GateConfig::disabled(),
-        ))),
-    )
-    .await;
+    let app =
+        test::init_service(App::new().configure(ost_linker_api::routes::configure(open()))).await;
     let get = |uri: &str| test::TestRequest::get().uri(uri).to_request();
 
     let empty_page: Value = test::call_and_read_body_json(&app, get("/evidence")).await;
@@ -194,12 +186,8 @@ async fn evidence_pages_and_searches_follow_changes() {
 
 #[actix_rt::test]
 async fn routes_answer_only_their_methods() {
-    let app = test::init_service(
-        App::new().configure(ost_linker_api::routes::configure(state(
-            GateConfig::disabled(),
-        ))),
-    )
-    .await;
+    let app =
+        test::init_service(App::new().configure(ost_linker_api::routes::configure(open()))).await;
     let tree = "/trees/tree_01KDVDNA00HSNPE2ACXA6A83DH";
     let resources = [
         ("/trees".to_owned(), "GET, POST"),

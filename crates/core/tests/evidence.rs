@@ -974,10 +974,9 @@ fn get_missing_evidence_not_found() {
     );
 }
 
-/// Returns every ASCII character and some longer ones after `offset` letters. In text made
-/// of these after 0 to 63 letters, each character that needs an escape comes at every
-/// position of a 32-byte block, the widest that json_escape_simd reads without its `avx512`
-/// feature.
+/// Returns every ASCII character and a few longer ones after `offset` letters. Over offsets
+/// 0 to 63, each character that needs an escape falls at every position of a 32-byte block,
+/// the width of json_escape_simd's AVX2 routine.
 fn characters_after(offset: usize) -> String {
     let characters = (0..=0x7f_u8)
         .map(char::from)
