@@ -4,11 +4,11 @@
 //! `String` for every text column and the JSON columns parsed into owned values, which the
 //! caller then serializes and drops. Here each row is serialized from text borrowed from the
 //! row itself. An item then allocates only for its tags and for strings of the JSON columns
-//! that contain escapes, not once per text column and per string. The text columns, most of
-//! a page's bytes, are escaped with the SIMD routines of `json_escape_simd`, and the small
-//! nested values with serde_json. The bytes are those that serializing the page of
-//! [`super::list`] gives, which the test `json_page_matches_the_listing` in
-//! `tests/evidence.rs` checks.
+//! that contain escapes, not once per text column and per string. Every string of an item is
+//! escaped with the SIMD routines of `json_escape_simd`. Only the metric and the version go
+//! through serde_json, whose escaping reads a byte at a time. The bytes are those that
+//! serializing the page of [`super::list`] gives, which the test
+//! `json_page_matches_the_listing` in `tests/evidence.rs` checks.
 
 use std::borrow::Cow;
 use std::io;
@@ -115,19 +115,22 @@ impl<'r> ListedItem<'r> {
         out.extend_from_slice(b"{\"id\":");
         write_str(out, self.id);
         out.extend_from_slice(b",\"kind\":");
-        write_json(out, &self.kind)?;
+        write_str(out, self.kind.as_str());
         out.extend_from_slice(b",\"title\":");
         write_str(out, self.title);
         out.extend_from_slice(b",\"content\":");
         write_str(out, self.content);
         out.extend_from_slice(b",\"source\":");
-        write_json(out, &self.source)?;
+        self.source.write_json(out);
         out.extend_from_slice(b",\"occurred_at\":");
-        write_json(out, &self.occurred_at)?;
+        write_optional_str(out, self.occurred_at);
         out.extend_from_slice(b",\"customer\":");
-        write_json(out, &self.customer)?;
+        match &self.customer {
+            Some(customer) => customer.write_json(out),
+            None => out.extend_from_slice(b"null"),
+        }
         out.extend_from_slice(b",\"tags\":");
-        write_json(out, &self.tags)?;
+        write_tags(out, &self.tags);
         if let Some(metric) = &self.metric {
             out.extend_from_slice(b",\"metric\":");
             write_json(out, metric)?;
@@ -148,21 +151,66 @@ fn write_str(out: &mut Vec<u8>, value: &str) {
     json_escape_simd::escape_into(value, out);
 }
 
-#[derive(Serialize)]
+/// Appends `value` to `out` as a JSON string, or `null` when it is `None`.
+fn write_optional_str(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        Some(value) => write_str(out, value),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends `tags` to `out` as a JSON array of strings.
+fn write_tags(out: &mut Vec<u8>, tags: &[Text<'_>]) {
+    out.push(b'[');
+    for (index, tag) in tags.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_str(out, &tag.0);
+    }
+    out.push(b']');
+}
+
 struct ListedSource<'r> {
     system: Option<&'r str>,
     external_id: Option<&'r str>,
     url: Option<&'r str>,
 }
 
+impl ListedSource<'_> {
+    /// Appends the source to `out` as the JSON object of its
+    /// [`Source`](crate::model::Source).
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"system\":");
+        write_optional_str(out, self.system);
+        out.extend_from_slice(b",\"external_id\":");
+        write_optional_str(out, self.external_id);
+        out.extend_from_slice(b",\"url\":");
+        write_optional_str(out, self.url);
+        out.push(b'}');
+    }
+}
+
 /// The stored customer, with the fields and rules of [`Customer`](crate::model::Customer).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListedCustomer<'r> {
     #[serde(default, borrow)]
     segment: Option<Text<'r>>,
     #[serde(default, borrow)]
     account: Option<Text<'r>>,
+}
+
+impl ListedCustomer<'_> {
+    /// Appends the customer to `out` as the JSON object of its
+    /// [`Customer`](crate::model::Customer).
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"segment\":");
+        write_optional_str(out, self.segment.as_ref().map(|text| &*text.0));
+        out.extend_from_slice(b",\"account\":");
+        write_optional_str(out, self.account.as_ref().map(|text| &*text.0));
+        out.push(b'}');
+    }
 }
 
 /// The stored metric, with the fields and rules of [`Metric`](crate::model::Metric).
