@@ -4,7 +4,7 @@
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::{Condvar, Mutex, mpsc};
+use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -15,8 +15,16 @@ use crate::error::Result;
 
 /// A fixed set of read-only connections; [`ReaderPool::get`] waits while all are lent out.
 pub(super) struct ReaderPool {
-    idle: Mutex<Vec<Connection>>,
+    state: Mutex<PoolState>,
     returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Connection>,
+    /// The callers waiting for a connection. A returned connection wakes one of them only
+    /// when there are any, because `Condvar::notify_one` makes a system call even when no
+    /// thread waits, and most returns find none.
+    waiting: usize,
 }
 
 impl ReaderPool {
@@ -33,46 +41,43 @@ impl ReaderPool {
         }
 
         Ok(Self {
-            idle: Mutex::new(idle),
+            state: Mutex::new(PoolState { idle, waiting: 0 }),
             returned: Condvar::new(),
         })
     }
 
     /// Lends out an idle connection, waiting for one when all are in use.
     pub(super) fn get(&self) -> PooledConnection<'_> {
-        // Only `Vec::pop` and `Vec::push` run under this lock, and neither panics, but a
-        // poisoned lock would still contain a valid list.
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.lock();
         loop {
-            if let Some(conn) = idle.pop() {
+            if let Some(conn) = state.idle.pop() {
                 return PooledConnection {
                     pool: self,
                     conn: Some(conn),
                 };
             }
-            idle = self
+
+            state.waiting += 1;
+            state = self
                 .returned
-                .wait(idle)
+                .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.waiting -= 1;
         }
     }
 
     /// Lends out an idle connection, waiting up to `timeout` for one when all are in use.
     /// Returns `None` when none came free in time.
     pub(super) fn get_within(&self, timeout: Duration) -> Option<PooledConnection<'_>> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (mut idle, _) = self
+        let mut state = self.lock();
+        state.waiting += 1;
+        let (mut state, _) = self
             .returned
-            .wait_timeout_while(idle, timeout, |idle| idle.is_empty())
+            .wait_timeout_while(state, timeout, |state| state.idle.is_empty())
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        state.waiting -= 1;
 
-        let conn = idle.pop()?;
+        let conn = state.idle.pop()?;
         Some(PooledConnection {
             pool: self,
             conn: Some(conn),
@@ -80,11 +85,22 @@ impl ReaderPool {
     }
 
     fn put_back(&self, conn: Connection) {
-        self.idle
+        let mut state = self.lock();
+        state.idle.push(conn);
+        let wake = state.waiting > 0;
+        drop(state);
+
+        if wake {
+            self.returned.notify_one();
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Only pushes, pops and counter changes run under this lock, and none of them
+        // panics, but a poisoned lock would still contain a valid state.
+        self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(conn);
-        self.returned.notify_one();
     }
 }
 
@@ -226,4 +242,69 @@ fn internal_error(message: String) -> crate::Error {
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERNAL),
         Some(message),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, mpsc};
+    use std::thread;
+    use std::time::Duration;
+
+    use super::ReaderPool;
+    use crate::sqlite::SqliteStore;
+
+    /// How long a test waits for the waiting thread. The hand-over takes far less, so only a
+    /// lost wake-up runs into it.
+    const HAND_OVER_LIMIT: Duration = Duration::from_secs(60);
+
+    /// Opens a pool of one connection to a new store in a file in `dir`.
+    fn pool_of_one(dir: &tempfile::TempDir) -> Arc<ReaderPool> {
+        let path = dir.path().join("pool.db");
+        drop(SqliteStore::open(&path).expect("the store opens"));
+
+        Arc::new(ReaderPool::open(&path, 1, Duration::from_secs(5)).expect("the pool opens"))
+    }
+
+    /// Runs `take` on another thread while the pool's only connection is lent out, returns
+    /// the connection once `take` waits, and checks that `take` then gets it.
+    fn check_returned_connection_reaches(
+        pool: &Arc<ReaderPool>,
+        take: impl FnOnce(&ReaderPool) -> bool + Send + 'static,
+    ) {
+        let lent = pool.get();
+        let (sender, result) = mpsc::channel();
+        let waiter_pool = Arc::clone(pool);
+        thread::spawn(move || sender.send(take(&waiter_pool)));
+        while pool.lock().waiting == 0 {
+            thread::yield_now();
+        }
+
+        drop(lent);
+
+        let got = result
+            .recv_timeout(HAND_OVER_LIMIT)
+            .expect("the waiting thread gets the returned connection");
+        assert!(got, "the waiting thread's call succeeds");
+        assert_eq!(pool.lock().waiting, 0);
+    }
+
+    #[test]
+    fn get_waits_for_a_returned_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pool = pool_of_one(&dir);
+
+        check_returned_connection_reaches(&pool, |pool| {
+            let conn = pool.get();
+            conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0))
+                .is_ok()
+        });
+    }
+
+    #[test]
+    fn get_within_waits_for_a_returned_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pool = pool_of_one(&dir);
+
+        check_returned_connection_reaches(&pool, |pool| pool.get_within(HAND_OVER_LIMIT).is_some());
+    }
 }
