@@ -92,7 +92,7 @@ async fn get_link(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, LinkId::parse)?;
-    let link = blocking(&store, move |store| store.get_link(id)).await?;
+    let link = store.get_link(id)?;
 
     Ok(with_etag(&link, link.version))
 }

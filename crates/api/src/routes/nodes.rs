@@ -26,7 +26,7 @@ async fn get_node(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, NodeId::parse)?;
-    let node = blocking(&store, move |store| store.get_node(id)).await?;
+    let node = store.get_node(id)?;
 
     Ok(with_etag(&node, node.version))
 }

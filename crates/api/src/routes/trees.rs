@@ -89,10 +89,7 @@ async fn list_trees(
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref(), TreeId::parse)?;
 
-    let page = blocking(&store, move |store| {
-        store.list_trees(PageRequest { limit, after })
-    })
-    .await?;
+    let page = store.list_trees(PageRequest { limit, after })?;
 
     Ok(HttpResponse::Ok().json(page))
 }
@@ -103,7 +100,7 @@ async fn get_tree(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, TreeId::parse)?;
-    let tree = blocking(&store, move |store| store.get_tree(id)).await?;
+    let tree = store.get_tree(id)?;
 
     Ok(with_etag(&tree, tree.version))
 }
@@ -219,10 +216,7 @@ async fn list_history(
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref(), str::parse::<i64>)?;
 
-    let page = blocking(&store, move |store| {
-        store.list_history(tree_id, PageRequest { limit, after })
-    })
-    .await?;
+    let page = store.list_history(tree_id, PageRequest { limit, after })?;
 
     Ok(HttpResponse::Ok().json(page))
 }

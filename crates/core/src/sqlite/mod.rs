@@ -13,6 +13,7 @@ mod trees;
 mod views;
 mod writer;
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 use rusqlite::config::DbConfig;
@@ -38,7 +39,7 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// writes made while a long read held its snapshot.
 const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
-/// The number of read-only connections of a store in a file.
+/// The minimum number of read-only connections of a store in a file.
 ///
 /// Each one lets one more read run at the same time as the others and the write. Each costs
 /// its own page cache (up to 2,000 KiB, SQLite's default) and statement cache.
@@ -47,7 +48,17 @@ const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// `SQLITE_ENABLE_MEMORY_MANAGEMENT`, which the repository's `.cargo/config.toml` undefines
 /// for cargo commands run inside it. Any other build needs the same `LIBSQLITE3_FLAGS`, or
 /// writes can leave the read connections without a cache.
-const READ_CONNECTIONS: usize = 4;
+const MIN_READ_CONNECTIONS: usize = 4;
+
+/// Returns the number of read-only connections of a store in a file: one for each CPU that
+/// the process may run on and two more, or [`MIN_READ_CONNECTIONS`] if that is more.
+///
+/// A caller that reads on one thread per CPU, as a server's event loops do, then always finds
+/// a connection for each of them, and reads on other threads share the rest.
+fn read_connections() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    (cpus + 2).max(MIN_READ_CONNECTIONS)
+}
 
 /// The number of read-only connections that only exports use.
 ///
@@ -68,13 +79,13 @@ const EXPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// checkpoint.
 ///
 /// Writes run one at a time on one read-write connection. A store in a file in
-/// write-ahead-log mode also opens `READ_CONNECTIONS` (4) read-only connections, and calls
-/// that only read run on them, so they neither wait for a write nor hold one up. Each read
-/// call reads every write committed before it started. Such a store also commits the writes
-/// that queue for the connection in groups, one commit for several writes, and runs
-/// full-text searches one at a time on a connection of their own. A store in memory, or one
-/// whose file could not switch to write-ahead logging, runs reads on the one connection too,
-/// and commits each write on its own.
+/// write-ahead-log mode also opens [`read_connections`] (4 or more) read-only connections,
+/// and calls that only read run on them, so they neither wait for a write nor hold one up.
+/// Each read call reads every write committed before it started. Such a store also commits
+/// the writes that queue for the connection in groups, one commit for several writes, and
+/// runs full-text searches one at a time on a connection of their own. A store in memory, or
+/// one whose file could not switch to write-ahead logging, runs reads on the one connection
+/// too, and commits each write on its own.
 pub struct SqliteStore {
     writer: Writer,
     readers: Option<ReaderPool>,
@@ -114,7 +125,7 @@ impl SqliteStore {
         // them or would block on the writer's locks.
         let (readers, exporters, searcher) = if wal {
             (
-                Some(ReaderPool::open(path, READ_CONNECTIONS, BUSY_TIMEOUT)?),
+                Some(ReaderPool::open(path, read_connections(), BUSY_TIMEOUT)?),
                 Some(ReaderPool::open(path, EXPORT_CONNECTIONS, BUSY_TIMEOUT)?),
                 Some(ConnectionThread::open(path, BUSY_TIMEOUT, "sqlite-search")?),
             )
