@@ -114,6 +114,10 @@ pub enum ApiError {
     #[display("the blocking thread pool is shut down")]
     PoolGone,
 
+    /// A read on the worker panicked. The panic hook has logged its message.
+    #[display("a read on the worker panicked")]
+    ReadPanicked,
+
     /// A response body failed to serialize to JSON.
     #[display("serializing the response body failed: {_0}")]
     Render(serde_json::Error),
@@ -228,7 +232,9 @@ impl ApiError {
                 "shutting_down",
                 "The service is shutting down. Retry the request shortly.",
             ),
-            ApiError::Render(_) | ApiError::Spool { .. } => internal_problem(),
+            ApiError::ReadPanicked | ApiError::Render(_) | ApiError::Spool { .. } => {
+                internal_problem()
+            }
         }
     }
 

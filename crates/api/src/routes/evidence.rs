@@ -9,8 +9,8 @@ use ost_linker_core::{
 use serde::Deserialize;
 
 use super::{
-    blocking, json_bytes, method_route, page_cursor, page_limit, respond_cached_on_worker,
-    with_allow, with_etag,
+    blocking, json_bytes, method_route, on_worker, page_cursor, page_limit, respond_cached,
+    respond_cached_on_worker, with_allow, with_etag,
 };
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
@@ -103,6 +103,9 @@ async fn list_evidence(
     };
 
     let page = PageRequest { limit, after };
+    // The source system and `linked` filters have no index in id order, so a page with one
+    // can read many rows to find its items.
+    let bounded = filter.source_system.is_none() && filter.linked.is_none();
 
     // The key names the parsed filter and page, so spellings of the same query share one entry.
     let key = ViewKey::new(ViewScope::Evidence, format!("{filter:?} {page:?}"));
@@ -113,7 +116,12 @@ async fn list_evidence(
         store.write_evidence_page(&filter, page, &mut body)?;
         Ok(body)
     };
-    respond_cached_on_worker(&store, &cache, key, load, |body| Ok(json_bytes(body)))
+    let render = |body| Ok(json_bytes(body));
+    if bounded {
+        respond_cached_on_worker(&store, &cache, key, load, render)
+    } else {
+        respond_cached(&store, &cache, key, load, render).await
+    }
 }
 
 /// The size of an evidence item in JSON that a page's buffer is first made for. Items of the
@@ -127,7 +135,7 @@ async fn get_evidence(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, EvidenceId::parse)?;
-    let evidence = store.get_evidence(id)?;
+    let evidence = on_worker(&store, |store| store.get_evidence(id))?;
 
     Ok(with_etag(&evidence, evidence.version))
 }

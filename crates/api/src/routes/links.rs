@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use ost_linker_core::{EvidenceId, LinkId, LinkPatch, NewLink, NodeId, Relation, Store};
 use serde::Deserialize;
 
-use super::{blocking, items, method_route, with_allow, with_etag};
+use super::{blocking, items, method_route, on_worker, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, not_null, nullable, path_id};
 use crate::write::{WriteHeaders, respond_created};
@@ -92,7 +92,7 @@ async fn get_link(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, LinkId::parse)?;
-    let link = store.get_link(id)?;
+    let link = on_worker(&store, |store| store.get_link(id))?;
 
     Ok(with_etag(&link, link.version))
 }

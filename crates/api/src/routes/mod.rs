@@ -2,21 +2,22 @@
 //!
 //! # Where store calls run
 //!
-//! A read of one item or one page calls the store on the worker that received the request.
-//! From SQLite's page cache it takes from ten to a few hundred microseconds. Handing it to
-//! the blocking pool and back cost more CPU than the smallest of these reads take. Under
-//! load the hand-over also finished requests out of their order of arrival: at 64
-//! connections on one core, the p99 latency of evidence pages was 2.5 times their median on
-//! the pool and 1.1 times on the worker (BENCHMARKS.md).
+//! A read of one item or one page calls the store on the worker that received the request,
+//! through [`on_worker`]. From SQLite's page cache it takes from ten to a few hundred
+//! microseconds. Handing it to the blocking pool and back cost more CPU than the smallest of
+//! these reads take. Under load the hand-over also finished requests out of their order of
+//! arrival: at 64 connections on one core, the p99 latency of evidence pages was 2.5 times
+//! their median on the pool and 1.1 times on the worker (BENCHMARKS.md).
 //!
-//! Writes, and reads whose cost grows with a tree or with the store (outlines, gap reports,
-//! searches, a tree's nodes, the links of a node or an item, exports and import checks), run
-//! on the blocking pool through [`blocking`], so the worker goes on serving other requests.
-//! `/health` checks the database there too, because that is the path writes take.
+//! Writes run on the blocking pool through [`blocking`], so the worker goes on serving other
+//! requests, and so do the reads whose cost grows with a tree or with the store: outlines,
+//! gap reports, searches, a tree's nodes, the links of a node or an item, evidence pages with
+//! a filter that has no index, exports and import checks. `/health` checks the database
+//! there too, because that is the path writes take.
 //!
 //! NOTE: a read on the worker holds up that worker's other connections while it waits: for a
 //! page that the operating system must read from disk, for a read connection when all are
-//! lent out, or, in a store without read connections, for the write in progress.
+//! lent out, or, in a store without read connections, for any call on its one connection.
 
 mod evidence;
 mod health;
@@ -26,6 +27,7 @@ mod transfer;
 mod trees;
 mod views;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use actix_web::dev::HttpServiceFactory;
@@ -126,6 +128,21 @@ where
     result.map_err(ApiError::from)
 }
 
+/// Runs a store call on the worker itself. See the module documentation for the calls that
+/// run here.
+///
+/// A panic in the call becomes a 500 response. Uncaught, it would end the worker's task for
+/// the connection, and the client would get no response at all.
+pub(crate) fn on_worker<T>(
+    store: &web::Data<dyn Store>,
+    call: impl FnOnce(&dyn Store) -> ost_linker_core::Result<T>,
+) -> Result<T, ApiError> {
+    let result = catch_unwind(AssertUnwindSafe(|| call(store.as_ref())))
+        .map_err(|_| ApiError::ReadPanicked)?;
+
+    result.map_err(ApiError::from)
+}
+
 /// Responds with the response `key`: the cached body when the revision of its scope has not
 /// changed since it was rendered, or else the value that `load` reads, rendered by `render`
 /// and then cached.
@@ -165,13 +182,17 @@ fn respond_cached_on_worker<V>(
     load: impl FnOnce(&dyn Store) -> ost_linker_core::Result<V>,
     render: impl FnOnce(V) -> Result<Rendered, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let (content_type, body) = cached_or_rendered(store.as_ref(), cache, key, load, render)?;
+    let (content_type, body) = catch_unwind(AssertUnwindSafe(|| {
+        cached_or_rendered(store.as_ref(), cache, key, load, render)
+    }))
+    .map_err(|_| ApiError::ReadPanicked)??;
 
     Ok(HttpResponse::Ok().content_type(content_type).body(body))
 }
 
-/// Returns the cached response `key`, or loads, renders and caches it. This is the part of
-/// [`respond_cached`] that runs on the blocking pool.
+/// Returns the cached response `key`, or loads, renders and caches it: the steps that
+/// [`respond_cached`] runs on the blocking pool and [`respond_cached_on_worker`] on the
+/// worker.
 fn cached_or_rendered<V>(
     store: &dyn Store,
     cache: &ViewCache,
@@ -257,4 +278,54 @@ fn page_cursor<T, E>(
             })
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use actix_web::ResponseError;
+    use actix_web::http::StatusCode;
+    use actix_web::web;
+    use ost_linker_core::{SqliteStore, Store, TreeId};
+
+    use super::on_worker;
+    use crate::error::ApiError;
+
+    fn in_memory_store() -> web::Data<dyn Store> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().expect("store opens"));
+        web::Data::from(store)
+    }
+
+    #[test]
+    fn on_worker_returns_the_call_result() {
+        let store = in_memory_store();
+
+        let result = on_worker(&store, |store| store.ping().map(|()| 42));
+
+        assert_eq!(result.ok(), Some(42));
+    }
+
+    #[test]
+    fn on_worker_maps_store_errors() {
+        let store = in_memory_store();
+
+        let result = on_worker(&store, |store| store.get_tree(TreeId::generate()));
+
+        let err = result.expect_err("an unknown tree is an error");
+        assert_eq!(err.status_code(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn on_worker_turns_a_panic_into_500() {
+        let store = in_memory_store();
+
+        let result = on_worker(&store, |_| -> ost_linker_core::Result<()> {
+            panic!("a store call failed unexpectedly")
+        });
+
+        let err = result.expect_err("the panic is an error");
+        assert!(matches!(err, ApiError::ReadPanicked), "{err:?}");
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }

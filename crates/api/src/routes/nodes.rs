@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use ost_linker_core::{DeleteMode, ExperimentStatus, NodeId, NodePatch, Store};
 use serde::Deserialize;
 
-use super::{blocking, method_route, with_allow, with_etag};
+use super::{blocking, method_route, on_worker, with_allow, with_etag};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, nullable, path_id};
 use crate::write::WriteHeaders;
@@ -26,7 +26,7 @@ async fn get_node(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, NodeId::parse)?;
-    let node = store.get_node(id)?;
+    let node = on_worker(&store, |store| store.get_node(id))?;
 
     Ok(with_etag(&node, node.version))
 }

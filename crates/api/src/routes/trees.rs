@@ -8,7 +8,9 @@ use ost_linker_core::{
 };
 use serde::Deserialize;
 
-use super::{blocking, items, method_route, page_cursor, page_limit, with_allow, with_etag};
+use super::{
+    blocking, items, method_route, on_worker, page_cursor, page_limit, with_allow, with_etag,
+};
 use crate::error::ApiError;
 use crate::extract::{NoQuery, StrictJson, StrictQuery, not_null, path_id};
 use crate::write::{WriteHeaders, respond_created};
@@ -89,7 +91,9 @@ async fn list_trees(
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref(), TreeId::parse)?;
 
-    let page = store.list_trees(PageRequest { limit, after })?;
+    let page = on_worker(&store, |store| {
+        store.list_trees(PageRequest { limit, after })
+    })?;
 
     Ok(HttpResponse::Ok().json(page))
 }
@@ -100,7 +104,7 @@ async fn get_tree(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&path, TreeId::parse)?;
-    let tree = store.get_tree(id)?;
+    let tree = on_worker(&store, |store| store.get_tree(id))?;
 
     Ok(with_etag(&tree, tree.version))
 }
@@ -216,7 +220,9 @@ async fn list_history(
     let limit = page_limit(query.limit)?;
     let after = page_cursor(query.cursor.as_deref(), str::parse::<i64>)?;
 
-    let page = store.list_history(tree_id, PageRequest { limit, after })?;
+    let page = on_worker(&store, |store| {
+        store.list_history(tree_id, PageRequest { limit, after })
+    })?;
 
     Ok(HttpResponse::Ok().json(page))
 }

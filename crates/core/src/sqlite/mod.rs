@@ -53,8 +53,9 @@ const MIN_READ_CONNECTIONS: usize = 4;
 /// Returns the number of read-only connections of a store in a file: one for each CPU that
 /// the process may run on and two more, or [`MIN_READ_CONNECTIONS`] if that is more.
 ///
-/// A caller that reads on one thread per CPU, as a server's event loops do, then always finds
-/// a connection for each of them, and reads on other threads share the rest.
+/// A caller that reads on one thread per CPU, as a server's event loops do, then seldom finds
+/// every connection lent out. Nothing reserves one for those threads, though: reads on other
+/// threads draw from the same pool.
 fn read_connections() -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     (cpus + 2).max(MIN_READ_CONNECTIONS)
