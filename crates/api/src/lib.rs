@@ -56,7 +56,7 @@ fn access_log() -> Logger {
 /// The number of threads of each worker's blocking pool, which runs the calls to the store.
 ///
 /// The store serves at most one read per CPU and two more, one search and one write at a
-/// time, and the workers run the smaller reads themselves, so more threads only wait. A write waiting for the writer still joins the next group commit, so the pool
+/// time. The workers run the smaller reads themselves, so more threads only wait. A write waiting for the writer still joins the next group commit, so the pool
 /// leaves room for a queue of them. glibc spreads threads over up to 8 heap arenas per core,
 /// each keeping memory freed in it, so fewer threads also hold less memory.
 const BLOCKING_THREADS: usize = 16;

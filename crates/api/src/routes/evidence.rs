@@ -103,9 +103,9 @@ async fn list_evidence(
     };
 
     let page = PageRequest { limit, after };
-    // The source system and `linked` filters have no index in id order, so a page with one
-    // can read many rows to find its items.
-    let bounded = filter.source_system.is_none() && filter.linked.is_none();
+    // A page of filters with an index reads only its own rows, so it is small enough for the
+    // worker.
+    let runs_on_worker = filter.is_indexed();
 
     // The key names the parsed filter and page, so spellings of the same query share one entry.
     let key = ViewKey::new(ViewScope::Evidence, format!("{filter:?} {page:?}"));
@@ -117,7 +117,7 @@ async fn list_evidence(
         Ok(body)
     };
     let render = |body| Ok(json_bytes(body));
-    if bounded {
+    if runs_on_worker {
         respond_cached_on_worker(&store, &cache, key, load, render)
     } else {
         respond_cached(&store, &cache, key, load, render).await

@@ -10,10 +10,10 @@
 //! their median on the pool and 1.1 times on the worker (BENCHMARKS.md).
 //!
 //! Writes run on the blocking pool through [`blocking`], so the worker goes on serving other
-//! requests, and so do the reads whose cost grows with a tree or with the store: outlines,
-//! gap reports, searches, a tree's nodes, the links of a node or an item, evidence pages with
-//! a filter that has no index, exports and import checks. `/health` checks the database
-//! there too, because that is the path writes take.
+//! requests. So do the reads whose cost grows with a tree or with the store: outlines, gap
+//! reports, searches, a tree's nodes, the links of a node or an item, evidence pages with a
+//! filter that has no index, exports and import checks. `/health` checks the database there
+//! too, because that is the path writes take.
 //!
 //! NOTE: a read on the worker holds up that worker's other connections while it waits: for a
 //! page that the operating system must read from disk, for a read connection when all are
@@ -133,10 +133,13 @@ where
 ///
 /// A panic in the call becomes a 500 response. Uncaught, it would end the worker's task for
 /// the connection, and the client would get no response at all.
-pub(crate) fn on_worker<T>(
+pub(crate) fn on_worker<T, E>(
     store: &web::Data<dyn Store>,
-    call: impl FnOnce(&dyn Store) -> ost_linker_core::Result<T>,
-) -> Result<T, ApiError> {
+    call: impl FnOnce(&dyn Store) -> Result<T, E>,
+) -> Result<T, ApiError>
+where
+    ApiError: From<E>,
+{
     let result = catch_unwind(AssertUnwindSafe(|| call(store.as_ref())))
         .map_err(|_| ApiError::ReadPanicked)?;
 
@@ -182,10 +185,9 @@ fn respond_cached_on_worker<V>(
     load: impl FnOnce(&dyn Store) -> ost_linker_core::Result<V>,
     render: impl FnOnce(V) -> Result<Rendered, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let (content_type, body) = catch_unwind(AssertUnwindSafe(|| {
-        cached_or_rendered(store.as_ref(), cache, key, load, render)
-    }))
-    .map_err(|_| ApiError::ReadPanicked)??;
+    let (content_type, body) = on_worker(store, |store| {
+        cached_or_rendered(store, cache, key, load, render)
+    })?;
 
     Ok(HttpResponse::Ok().content_type(content_type).body(body))
 }

@@ -189,6 +189,15 @@ pub struct EvidenceFilter {
     pub linked: Option<bool>,
 }
 
+impl EvidenceFilter {
+    /// Returns whether every filter set has an index in id order, so that a page reads only
+    /// the rows it returns. The source system and `linked` filters have none, and a page with
+    /// one of them can read much of the table to find its items.
+    pub fn is_indexed(&self) -> bool {
+        self.source_system.is_none() && self.linked.is_none()
+    }
+}
+
 /// The few fields of an evidence item shown beside a link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EvidenceSummary {

@@ -47,7 +47,8 @@ pub(super) const DELETE_SQL: &str = "DELETE FROM evidence WHERE id = ?1";
 ///
 /// NOTE: neither has an index that yields rows in id order. So a page with a rare source
 /// system reads rows until it has found `limit + 1` matches or reached the end, and so does
-/// `linked=false` in a store where nearly every item is linked.
+/// `linked=false` in a store where nearly every item is linked. [`EvidenceFilter::is_indexed`]
+/// is false for a filter with either, so an index added here needs a change there.
 const ROW_FILTERS: &str = "(?3 IS NULL OR evidence.source_system = ?3)
        AND (?4 IS NULL OR ?4 = EXISTS (SELECT 1 FROM links WHERE links.evidence_id = evidence.id))";
 

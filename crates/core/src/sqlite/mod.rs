@@ -54,8 +54,8 @@ const MIN_READ_CONNECTIONS: usize = 4;
 /// the process may run on and two more, or [`MIN_READ_CONNECTIONS`] if that is more.
 ///
 /// A caller that reads on one thread per CPU, as a server's event loops do, then seldom finds
-/// every connection lent out. Nothing reserves one for those threads, though: reads on other
-/// threads draw from the same pool.
+/// every connection lent out. Nothing reserves a connection for those threads, because reads
+/// on other threads take theirs from the same pool.
 fn read_connections() -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     (cpus + 2).max(MIN_READ_CONNECTIONS)
@@ -80,13 +80,13 @@ const EXPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// checkpoint.
 ///
 /// Writes run one at a time on one read-write connection. A store in a file in
-/// write-ahead-log mode also opens [`read_connections`] (4 or more) read-only connections,
-/// and calls that only read run on them, so they neither wait for a write nor hold one up.
-/// Each read call reads every write committed before it started. Such a store also commits
-/// the writes that queue for the connection in groups, one commit for several writes, and
-/// runs full-text searches one at a time on a connection of their own. A store in memory, or
-/// one whose file could not switch to write-ahead logging, runs reads on the one connection
-/// too, and commits each write on its own.
+/// write-ahead-log mode also opens one read-only connection per CPU and two more, at least
+/// four. Calls that only read run on them, so they neither wait for a write nor hold one up,
+/// and each reads every write committed before it started. Such a store also commits the
+/// writes that queue for the connection in groups, one commit for several writes, and runs
+/// full-text searches one at a time on a connection of their own. A store in memory, or one
+/// whose file could not switch to write-ahead logging, runs reads on the one connection too,
+/// and commits each write on its own.
 pub struct SqliteStore {
     writer: Writer,
     readers: Option<ReaderPool>,

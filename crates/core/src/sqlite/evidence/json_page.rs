@@ -6,7 +6,7 @@
 //! row itself. An item then allocates only for its tags and for strings of the JSON columns
 //! that contain escapes, not once per text column and per string. Every string of an item is
 //! escaped with the SIMD routines of `json_escape_simd`. Only the metric and the version go
-//! through serde_json, whose escaping reads a byte at a time. The bytes are those that
+//! through serde_json, which escapes a byte at a time. The bytes are those that
 //! serializing the page of [`super::list`] gives, which the test
 //! `json_page_matches_the_listing` in `tests/evidence.rs` checks.
 
