@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use ost_linker_core::SqliteStore;
-use ost_linker_core::sqlite::request_statements;
+use ost_linker_core::sqlite::{add_functions, request_statements};
 use rusqlite::Connection;
 use rusqlite::types::Null;
 
@@ -18,6 +18,7 @@ fn migrated_database() -> (tempfile::TempDir, Connection) {
     let path = dir.path().join("plans.db");
     drop(SqliteStore::open(&path).expect("open store"));
     let conn = Connection::open(&path).expect("open database");
+    add_functions(&conn).expect("add the store's SQL functions");
     (dir, conn)
 }
 

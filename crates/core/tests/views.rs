@@ -1148,6 +1148,42 @@ fn search_past_bound_ranks_newest() {
 }
 
 #[test]
+fn search_past_bound_ranks_by_frequency_and_column() {
+    let store = open();
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+    let other = tree(&store, "Other tree");
+    let described = |title: &str, description: &str| {
+        store
+            .create_node(
+                CTX,
+                other.tree.id,
+                NewNode {
+                    description: description.to_owned(),
+                    ..NewNode::new(other.root.id, NodeKind::Opportunity, title)
+                },
+            )
+            .expect("node with a description")
+    };
+    let in_title_and_body = described("Quokka", "Quokka, quokka.");
+    let in_body = described("Wildlife sightings", "A quokka was seen near the office.");
+
+    let results = store.search(&SearchQuery::new("quokka")).expect("search");
+    let ids = hit_ids(&results.items);
+
+    // The word weighs 4 in a title and 1 in a body, and a longer item is marked down. So a
+    // short item with it in both ranks first. One with it once in a longer body ranks below
+    // each older match, whose title has it.
+    assert!(!results.all_matches_ranked);
+    assert_eq!(ids[0], in_title_and_body.id.to_string(), "{ids:?}");
+    assert!(!ids.contains(&in_body.id.to_string()), "{ids:?}");
+    assert!(
+        results.items[0].rank < results.items[1].rank,
+        "{:?}",
+        results.items
+    );
+}
+
+#[test]
 fn search_past_bound_builds_snippets() {
     let store = open();
     quokkas(&store, SEARCH_RANKED_MATCHES + 1);

@@ -95,10 +95,11 @@ pub struct SqliteStore {
     /// The read-only connection that runs every full-text search, one at a time, present
     /// when `readers` is.
     ///
-    /// A search ranks at most [`crate::model::SEARCH_RANKED_MATCHES`] matches, and copies
-    /// them into a temporary table of its own when a word is common, which took about 15 ms
-    /// in BENCHMARKS.md. One connection bounds the memory of that table and leaves the pool
-    /// to other reads.
+    /// A search ranks at most [`crate::model::SEARCH_RANKED_MATCHES`] matches. With a tree
+    /// filter and a common word, it copies the tree's members into a temporary table of
+    /// its own, about 1.3 ms for a tree of 200 nodes in BENCHMARKS.md and longer in a larger
+    /// tree. One connection bounds the memory of that table and leaves the pool to other
+    /// reads.
     /// NOTE: a quick search waits behind a slow one.
     searcher: Option<ConnectionThread>,
 }
@@ -222,7 +223,7 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    reuse_statements(conn)?;
+    prepare_connection(conn)?;
 
     Ok(wal)
 }
@@ -235,6 +236,24 @@ fn qualified(table: &str, columns: &str) -> String {
         .map(|column| format!("{table}.{}", column.trim()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Readies a new connection for the store's statements: keeps them prepared and adds the SQL
+/// functions they call.
+fn prepare_connection(conn: &Connection) -> Result<()> {
+    reuse_statements(conn)?;
+    add_functions(conn)
+}
+
+/// Adds the SQL functions that the store's statements call and SQLite lacks, so that a
+/// connection opened outside the store, such as the query-plan test's, can prepare them.
+///
+/// # Errors
+///
+/// Returns [`Error::Storage`] when SQLite refuses a function.
+#[doc(hidden)]
+pub fn add_functions(conn: &Connection) -> Result<()> {
+    search::add_functions(conn)
 }
 
 /// Makes `conn` reuse every statement that the store prepares with `prepare_cached`, plan and
@@ -503,9 +522,12 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ("search::FIND_SQL", search::FIND_SQL),
         ("search::WORD_MATCHES_SQL", search::WORD_MATCHES_SQL),
         ("search::INDEX_RANK_SQL", search::INDEX_RANK_SQL),
+        (
+            "search::INDEX_RANK_NO_IDF_SQL",
+            search::INDEX_RANK_NO_IDF_SQL,
+        ),
         ("search::INDEX_HITS_SQL", search::INDEX_HITS_SQL),
         ("search::MATCHES_TABLE_SQL", search::MATCHES_TABLE_SQL),
-        ("search::COPY_MATCHES_SQL", search::COPY_MATCHES_SQL),
         ("search::COPY_TREE_SQL", search::COPY_TREE_SQL),
         ("search::FIND_IN_TABLE_SQL", search::FIND_IN_TABLE_SQL),
         ("search::TABLE_RANK_SQL", search::TABLE_RANK_SQL),

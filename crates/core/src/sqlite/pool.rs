@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::reuse_statements;
+use super::prepare_connection;
 use super::writer::WriterGuard;
 use crate::error::Result;
 
@@ -36,7 +36,7 @@ impl ReaderPool {
         for _ in 0..size {
             let conn = Connection::open_with_flags(path, flags)?;
             conn.busy_timeout(busy_timeout)?;
-            reuse_statements(&conn)?;
+            prepare_connection(&conn)?;
             idle.push(conn);
         }
 
@@ -194,7 +194,7 @@ impl ConnectionThread {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)?;
         conn.busy_timeout(busy_timeout)?;
-        reuse_statements(&conn)?;
+        prepare_connection(&conn)?;
         // Temporary tables, such as the table of a search's hits, stay in memory.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
 

@@ -2,20 +2,23 @@
 //! `nodes` and `evidence` tables.
 //!
 //! A search runs in three steps, each bounded by [`SEARCH_RANKED_MATCHES`] rather than by the
-//! size of the store: [`find`] the newest matches, [`rank`] them with bm25, and [`read_hits`]
-//! for the best of them. FTS5's bm25 counts the items that contain each word of the query,
-//! once per query, by reading that word's whole match list. For a word in more items than
-//! are ranked, the found matches are copied into a table of their own first, so bm25 counts
-//! only among them.
+//! size of the store: [`find`] the newest matches, [`rank`] them, and [`read_hits`] for the
+//! best of them. FTS5's bm25 counts the items that contain each word of the query, once per
+//! query, by reading that word's whole match list. For a word in more items than are ranked,
+//! the matches are ranked with [`bm25_no_idf`] instead, which skips that count: among the
+//! ranked matches every word is in every match, so the count would weigh all words alike.
 //!
 //! The words match in the title, body and tags columns only. A `type` or `kind` filter is
 //! a phrase in the `facets` column, so FTS5 finds the matches that pass it in its index. A
 //! search with a tree filter and a common word copies the tree's nodes and linked evidence
-//! into that table first and searches there, so its cost grows with the tree, not with the
-//! store.
+//! into a table of its own first and searches there, so its cost grows with the tree, not
+//! with the store.
 //!
 //! NOTE: that table is in memory, so a search in a tree of many thousand nodes and linked
 //! items keeps all of their text in memory while it runs.
+
+#[allow(unsafe_code)]
+mod bm25_no_idf;
 
 use std::collections::HashMap;
 
@@ -88,11 +91,20 @@ pub(super) const WORD_MATCHES_SQL: &str =
 /// index.
 ///
 /// The bm25 weights follow the table's columns. The four unindexed columns and `facets` get
-/// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most. `?2` and `?3`, the lowest
-/// and highest of the row ids, let FTS5 skip the rest of its index. The `+` keeps the `IN`
+/// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most. `?2` and
+/// `?3`, the lowest and highest of the row ids, let FTS5 skip the rest of its index. The `+` keeps the `IN`
 /// list from FTS5, which would run the match once per id.
 pub(super) const INDEX_RANK_SQL: &str = "
     SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
+    FROM search_index
+    WHERE search_index MATCH ?1
+      AND rowid BETWEEN ?2 AND ?3
+      AND +rowid IN (SELECT value FROM json_each(?4))";
+
+/// [`INDEX_RANK_SQL`] with [`bm25_no_idf`] in place of `bm25`, for a search with a word
+/// in more items than a search ranks.
+pub(super) const INDEX_RANK_NO_IDF_SQL: &str = "
+    SELECT rowid, bm25_no_idf(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
     FROM search_index
     WHERE search_index MATCH ?1
       AND rowid BETWEEN ?2 AND ?3
@@ -109,7 +121,7 @@ pub(super) const INDEX_HITS_SQL: &str = "
       AND +rowid IN (SELECT value FROM json_each(?4))";
 
 /// A temporary FTS5 table with the columns and tokenizer of `search_index`. It contains the
-/// found matches of one search while they are ranked.
+/// members of one tree while a search with a tree filter and a common word runs.
 ///
 /// The column list repeats the table of migration 5 in `schema.rs`, whose text stays as it
 /// was applied, so a change to `search_index` needs a matching change here.
@@ -125,14 +137,6 @@ pub(super) const MATCHES_TABLE_SQL: &str = "
         facets,
         tokenize = 'unicode61 remove_diacritics 2'
     )";
-
-/// Copies the found matches, whose row ids `?1` lists as a JSON array, into the matches table.
-pub(super) const COPY_MATCHES_SQL: &str = "
-    INSERT INTO temp.search_matches
-        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
-    SELECT rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets
-    FROM main.search_index
-    WHERE rowid IN (SELECT value FROM json_each(?1))";
 
 /// [`INDEX_RANK_SQL`] on the matches table.
 pub(super) const TABLE_RANK_SQL: &str = "
@@ -163,11 +167,23 @@ const IN_INDEX: Ranking = Ranking {
     hits_sql: INDEX_HITS_SQL,
 };
 
-/// Ranks in the table of [`MATCHES_TABLE_SQL`], where bm25 counts only the found matches.
+/// Ranks in `search_index` with every word weighted alike, for a word in more items than a
+/// search ranks.
+const IN_INDEX_NO_IDF: Ranking = Ranking {
+    rank_sql: INDEX_RANK_NO_IDF_SQL,
+    hits_sql: INDEX_HITS_SQL,
+};
+
+/// Ranks in the table of [`MATCHES_TABLE_SQL`], where bm25 counts only the tree's members.
 const IN_MATCHES_TABLE: Ranking = Ranking {
     rank_sql: TABLE_RANK_SQL,
     hits_sql: TABLE_HITS_SQL,
 };
+
+/// Adds the FTS5 functions that the statements of this module call to `conn`.
+pub(super) fn add_functions(conn: &Connection) -> Result<()> {
+    bm25_no_idf::register(conn)
+}
 
 /// Runs a search in one snapshot: [`find`], [`rank`] and [`read_hits`].
 ///
@@ -193,15 +209,6 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
         });
     };
 
-    // A word in more items than a search ranks moves the found matches to the matches
-    // table, unless a tree's members are there already.
-    let ranking = if common && query.tree_id.is_none() {
-        tx.prepare_cached(COPY_MATCHES_SQL)?
-            .execute([&found.listed])?;
-        &IN_MATCHES_TABLE
-    } else {
-        ranking
-    };
     let best = rank(&tx, ranking, &expression, &found, query.limit)?;
     let items = read_hits(&tx, ranking, &expression, &best)?;
 
@@ -290,12 +297,13 @@ fn with_filters(expression: &str, query: &SearchQuery) -> String {
 }
 
 /// Finds the newest matches of `expression` that pass the query's filters, and returns them
-/// with the table they are ranked in.
+/// with the table and function they are ranked with.
 ///
-/// Without a tree filter, they are found and ranked in the index. With one and no common
-/// word, too: every word then has at most [`SEARCH_RANKED_MATCHES`] matches, so testing each
-/// match for the tree reads few rows. With a tree filter and a common word, this fills the
-/// matches table with the tree's members and finds and ranks them there.
+/// Without a tree filter, they are found and ranked in the index, with [`bm25_no_idf`] when
+/// a word is common. With a tree filter and no common word, too: every word then has at most
+/// [`SEARCH_RANKED_MATCHES`] matches, so testing each match for the tree reads few rows. With
+/// a tree filter and a common word, this fills the matches table with the tree's members and
+/// finds and ranks them there with bm25.
 fn find_in_scope(
     tx: &Connection,
     query: &SearchQuery,
@@ -311,7 +319,8 @@ fn find_in_scope(
             &filtered,
             params![filtered, limit, query.tree_id],
         )?;
-        return Ok((found, &IN_INDEX));
+        let ranking = if common { &IN_INDEX_NO_IDF } else { &IN_INDEX };
+        return Ok((found, ranking));
     };
 
     tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
@@ -356,8 +365,8 @@ fn has_common_word(conn: &Connection, words: &[String]) -> Result<bool> {
     Ok(false)
 }
 
-/// Scores the found matches with bm25 and returns the best `limit` of them as row ids with
-/// their scores, best first. Equal scores keep the older match first.
+/// Scores the found matches with the ranking's function and returns the best `limit` of them
+/// as row ids with their scores, best first. Equal scores keep the older match first.
 fn rank(
     conn: &Connection,
     ranking: &Ranking,
