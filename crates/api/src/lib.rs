@@ -15,6 +15,8 @@
 //! - [`view_cache`]: rendered responses of reads, reused until what they show changes.
 //! - `spool`: response bodies written to a temporary file before they are sent.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod error;
 pub mod extract;

@@ -1,5 +1,7 @@
 //! The `ost-linker` binary: reads its configuration from the environment and serves the API.
 
+#![forbid(unsafe_code)]
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -134,6 +134,7 @@
 //! - The gate keeps only the SHA-256 digest of each token. The token strings in a
 //!   [`GateConfig`] are dropped without being zeroed.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod config;

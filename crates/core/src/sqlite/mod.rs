@@ -97,9 +97,8 @@ pub struct SqliteStore {
     ///
     /// A search ranks at most [`crate::model::SEARCH_RANKED_MATCHES`] matches. With a tree
     /// filter and a common word, it copies the tree's members into a temporary table of
-    /// its own, about 1.3 ms for a tree of 200 nodes in BENCHMARKS.md and longer in a larger
-    /// tree. One connection bounds the memory of that table and leaves the pool to other
-    /// reads.
+    /// its own, which takes longer the larger the tree. One connection bounds the memory of
+    /// that table and leaves the pool to other reads.
     /// NOTE: a quick search waits behind a slow one.
     searcher: Option<ConnectionThread>,
 }

@@ -5,8 +5,10 @@
 //! size of the store: [`find`] the newest matches, [`rank`] them, and [`read_hits`] for the
 //! best of them. FTS5's bm25 counts the items that contain each word of the query, once per
 //! query, by reading that word's whole match list. For a word in more items than are ranked,
-//! the matches are ranked with [`bm25_no_idf`] instead, which skips that count: among the
-//! ranked matches every word is in every match, so the count would weigh all words alike.
+//! that read grows with the store, so the matches are ranked with [`bm25_no_idf`] instead,
+//! which skips the count. Counted among the ranked matches only, every word would be in
+//! every match and weigh the same. A search with a tree filter ranks with bm25 in a table
+//! of its own, below.
 //!
 //! The words match in the title, body and tags columns only. A `type` or `kind` filter is
 //! a phrase in the `facets` column, so FTS5 finds the matches that pass it in its index. A
@@ -92,8 +94,8 @@ pub(super) const WORD_MATCHES_SQL: &str =
 ///
 /// The bm25 weights follow the table's columns. The four unindexed columns and `facets` get
 /// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most. `?2` and
-/// `?3`, the lowest and highest of the row ids, let FTS5 skip the rest of its index. The `+` keeps the `IN`
-/// list from FTS5, which would run the match once per id.
+/// `?3`, the lowest and highest of the row ids, let FTS5 skip the rest of its index. The `+`
+/// keeps the `IN` list from FTS5, which would run the match once per id.
 pub(super) const INDEX_RANK_SQL: &str = "
     SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
     FROM search_index
