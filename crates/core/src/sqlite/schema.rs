@@ -334,6 +334,77 @@ const MIGRATIONS: &[&str] = &[
     FROM evidence JOIN search_index_keys ON search_index_keys.entity_id = evidence.id;
 
     INSERT INTO search_index (search_index) VALUES ('optimize');",
+    // 6: the newest entries of the search index first in row id order.
+    //
+    // A search wants the newest matches, which were the highest row ids, so it read the
+    // match lists from their end. FTS5 seeks backwards through a match list one page at a
+    // time, and at each step decodes that page's part of the doclist index from its start.
+    // So a search whose newest matches lie far back took longer the larger the store.
+    // Each new key is now one below the lowest, so the newest entries have the lowest row
+    // ids and a search reads forwards. FTS5 row ids can't be changed in place, so the table
+    // is filled again. Each statement inserts in ascending row id order, read in the order
+    // of the keys' primary key without a sort, which FTS5 writes fastest.
+    "UPDATE search_index_keys SET id = -id;
+
+    DROP TRIGGER nodes_search_insert;
+    DROP TRIGGER evidence_search_insert;
+    DROP TABLE search_index;
+
+    CREATE VIRTUAL TABLE search_index USING fts5 (
+        entity_type UNINDEXED,
+        entity_id UNINDEXED,
+        tree_id UNINDEXED,
+        kind UNINDEXED,
+        title,
+        body,
+        tags,
+        facets,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TRIGGER nodes_search_insert AFTER INSERT ON nodes BEGIN
+        INSERT INTO search_index_keys (id, entity_id)
+        VALUES ((SELECT coalesce(min(id), 0) - 1 FROM search_index_keys), NEW.id);
+        INSERT INTO search_index
+            (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+        VALUES (
+            (SELECT id FROM search_index_keys WHERE entity_id = NEW.id),
+            'node', NEW.id, NEW.tree_id, NEW.kind, NEW.title,
+            NEW.description || char(10) || coalesce(NEW.result, ''), '', 'node ' || NEW.kind
+        );
+    END;
+
+    CREATE TRIGGER evidence_search_insert AFTER INSERT ON evidence BEGIN
+        INSERT INTO search_index_keys (id, entity_id)
+        VALUES ((SELECT coalesce(min(id), 0) - 1 FROM search_index_keys), NEW.id);
+        INSERT INTO search_index
+            (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+        VALUES (
+            (SELECT id FROM search_index_keys WHERE entity_id = NEW.id),
+            'evidence', NEW.id, NULL, NEW.kind, NEW.title, NEW.content,
+            coalesce((SELECT group_concat(value, ' ') FROM json_each(NEW.tags)), ''),
+            'evidence ' || NEW.kind
+        );
+    END;
+
+    INSERT INTO search_index
+        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+    SELECT search_index_keys.id, 'node', nodes.id, nodes.tree_id, nodes.kind, nodes.title,
+           nodes.description || char(10) || coalesce(nodes.result, ''), '',
+           'node ' || nodes.kind
+    FROM search_index_keys CROSS JOIN nodes ON nodes.id = search_index_keys.entity_id
+    ORDER BY search_index_keys.id;
+
+    INSERT INTO search_index
+        (rowid, entity_type, entity_id, tree_id, kind, title, body, tags, facets)
+    SELECT search_index_keys.id, 'evidence', evidence.id, NULL, evidence.kind, evidence.title,
+           evidence.content,
+           coalesce((SELECT group_concat(value, ' ') FROM json_each(evidence.tags)), ''),
+           'evidence ' || evidence.kind
+    FROM search_index_keys CROSS JOIN evidence ON evidence.id = search_index_keys.entity_id
+    ORDER BY search_index_keys.id;
+
+    INSERT INTO search_index (search_index) VALUES ('optimize');",
 ];
 
 /// The schema version this build creates and understands.
@@ -365,6 +436,8 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
+        // A step can take a minute on a large store, so the log shows which one runs.
+        log::info!("migrating the database schema to version {version}");
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;
@@ -373,4 +446,103 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     }
 
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::{MIGRATIONS, migrate};
+
+    /// Opens an in-memory database at schema version 5, the last before the search index
+    /// put its newest entries first.
+    fn version_5() -> Connection {
+        let conn = Connection::open_in_memory().expect("in-memory database");
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).expect("migration");
+        }
+        conn.pragma_update(None, "user_version", 5)
+            .expect("record the version");
+        conn.execute(
+            "INSERT INTO trees (id, title, description, root_node_id, created_at, updated_at)
+             VALUES ('tree', 'Tree', '', 'root', '', '')",
+            [],
+        )
+        .expect("insert the tree");
+        conn
+    }
+
+    /// Inserts a node of the tree of [`version_5`] and an evidence item, both with `title`
+    /// and with `id` and a suffix as their ids.
+    fn insert_node_and_evidence(conn: &Connection, id: &str, title: &str) {
+        conn.execute(
+            "INSERT INTO nodes (id, tree_id, kind, title, description, position, created_at,
+                                updated_at)
+             VALUES (?1 || '_node', 'tree', 'opportunity', ?2, '', 0, '', '')",
+            [id, title],
+        )
+        .expect("insert a node");
+        conn.execute(
+            "INSERT INTO evidence (id, kind, title, content, tags, created_at, updated_at)
+             VALUES (?1 || '_evidence', 'document', ?2, '', '[]', '', '')",
+            [id, title],
+        )
+        .expect("insert an evidence item");
+    }
+
+    /// Returns the entity ids that `word` matches, in row id order.
+    fn matches(conn: &Connection, word: &str) -> Vec<String> {
+        let mut statement = conn
+            .prepare(
+                "SELECT entity_id FROM search_index WHERE search_index MATCH ?1 ORDER BY rowid",
+            )
+            .expect("prepare");
+        statement
+            .query_map([word], |row| row.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("entity ids")
+    }
+
+    #[test]
+    fn migration_6_orders_index_newest_first() {
+        let mut conn = version_5();
+        insert_node_and_evidence(&conn, "a", "alpha first");
+        insert_node_and_evidence(&conn, "b", "alpha second");
+
+        migrate(&mut conn).expect("migrate");
+        insert_node_and_evidence(&conn, "c", "alpha third");
+
+        let newest_first = [
+            "c_evidence",
+            "c_node",
+            "b_evidence",
+            "b_node",
+            "a_evidence",
+            "a_node",
+        ];
+        assert_eq!(matches(&conn, "alpha"), newest_first);
+        let highest_key: i64 = conn
+            .query_row("SELECT max(id) FROM search_index_keys", [], |row| {
+                row.get(0)
+            })
+            .expect("highest key");
+        assert!(highest_key < 0, "{highest_key}");
+    }
+
+    #[test]
+    fn migration_6_keeps_update_and_delete_triggers() {
+        let mut conn = version_5();
+        insert_node_and_evidence(&conn, "a", "alpha first");
+        insert_node_and_evidence(&conn, "b", "alpha second");
+        migrate(&mut conn).expect("migrate");
+
+        conn.execute("UPDATE nodes SET title = 'beta' WHERE id = 'a_node'", [])
+            .expect("update a node");
+        conn.execute("DELETE FROM evidence WHERE id = 'b_evidence'", [])
+            .expect("delete an evidence item");
+
+        assert_eq!(matches(&conn, "beta"), ["a_node"]);
+        assert_eq!(matches(&conn, "alpha"), ["b_node", "a_evidence"]);
+    }
 }

@@ -35,11 +35,12 @@ use crate::model::{
 };
 
 /// The row ids of the newest matches of `?1`, which includes any `type` and `kind` filter,
-/// those with the highest row ids, which are the last added to the index. When `?3` is not
-/// `NULL`, only the nodes of that tree and the evidence linked to one or more of them.
+/// those with the lowest row ids, which are the last added to the index (migration 6 in
+/// `schema.rs`). When `?3` is not `NULL`, only the nodes of that tree and the evidence
+/// linked to one or more of them.
 ///
 /// `?2` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. FTS5 reads
-/// the match lists from their end and stops at the limit. The tree test reads the stored
+/// the match lists from their start and stops at the limit. The tree test reads the stored
 /// row of each match, so it runs only for words with few matches.
 pub(super) const FIND_SQL: &str = "
     SELECT rowid
@@ -50,7 +51,7 @@ pub(super) const FIND_SQL: &str = "
            OR (entity_type = 'evidence' AND EXISTS (
                    SELECT 1 FROM links JOIN nodes ON nodes.id = links.node_id
                    WHERE links.evidence_id = search_index.entity_id AND nodes.tree_id = ?3)))
-    ORDER BY rowid DESC
+    ORDER BY rowid
     LIMIT ?2";
 
 /// Copies the nodes of tree `?1` and the evidence linked to one or more of them from the
@@ -82,7 +83,7 @@ pub(super) const FIND_IN_TABLE_SQL: &str = "
     SELECT rowid
     FROM temp.search_matches
     WHERE search_matches MATCH ?1
-    ORDER BY rowid DESC
+    ORDER BY rowid
     LIMIT ?2";
 
 /// One row for each item that one word of the query matches, `?2` rows at most.
@@ -386,7 +387,8 @@ fn rank(
         .map_err(|err| rejected(err, expression))?;
 
     scored.sort_by(|(rowid_a, score_a), (rowid_b, score_b)| {
-        score_a.total_cmp(score_b).then(rowid_a.cmp(rowid_b))
+        // The older match has the higher row id.
+        score_a.total_cmp(score_b).then(rowid_b.cmp(rowid_a))
     });
     scored.truncate(limit.clamp(1, SEARCH_MAX_LIMIT) as usize);
     Ok(scored)
