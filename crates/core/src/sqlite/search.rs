@@ -59,7 +59,9 @@ pub(super) const FIND_SQL: &str = "
 ///
 /// The members come from the tree's own rows and are read by row id, so the cost grows with
 /// the tree. Looking each member up with `MATCH` in the index instead took about 4 ms per
-/// member for a common word in a database of 1,000,000 nodes (BENCHMARKS.md).
+/// member for a common word in a database of 1,000,000 nodes (BENCHMARKS.md). They are
+/// inserted in ascending row id order, because FTS5 writes its pending data on its own for
+/// each row whose row id is lower than the one before.
 pub(super) const COPY_TREE_SQL: &str = "
     WITH members (entity_id) AS (
         SELECT id FROM nodes WHERE tree_id = ?1
@@ -75,7 +77,8 @@ pub(super) const COPY_TREE_SQL: &str = "
            search_index.tags, search_index.facets
     FROM members
     CROSS JOIN search_index_keys ON search_index_keys.entity_id = members.entity_id
-    CROSS JOIN main.search_index ON search_index.rowid = search_index_keys.id";
+    CROSS JOIN main.search_index ON search_index.rowid = search_index_keys.id
+    ORDER BY search_index_keys.id";
 
 /// [`FIND_SQL`] without its tree test, in the matches table, which contains only one
 /// tree's members.
