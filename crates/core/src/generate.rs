@@ -13,11 +13,6 @@
 //! write a tiny index segment per row and spend most of the run merging them. So each batch
 //! collects its rows in a `TEMP` table and moves them with one `INSERT … SELECT`, which fires
 //! the same triggers row by row inside one statement.
-//!
-//! NOTE: the newest search entries have the lowest row ids (migration 6 in `schema.rs`), and
-//! FTS5 also writes its pending data whenever a row id is lower than the last one, so each
-//! row's index data is now written on its own. 1,000,000 nodes and evidence items took 160 s
-//! instead of 109 to 123 s (BENCHMARKS.md).
 
 use std::path::Path;
 

@@ -1528,10 +1528,9 @@ fn migration_indexes_existing_rows() {
         (small.import.id, quote)
     };
     // Turn the file back into a version 2 database that contains the same rows.
-    // NOTE: this undoes migrations 3 to 6 only. Migrations 5 and 6 make the search table
-    // and triggers of migration 3 again under the same names, and 6 changes only tables
-    // dropped here. A later migration must be undone here too, or the reopen below applies
-    // it a second time.
+    // NOTE: this undoes migrations 3 to 5 only. Migration 5 makes the search table and
+    // triggers of migration 3 again under the same names. A later migration must be undone
+    // here too, or the reopen below applies it a second time.
     {
         let conn = rusqlite::Connection::open(&path).expect("open file");
         conn.execute_batch(

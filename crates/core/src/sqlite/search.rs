@@ -35,12 +35,11 @@ use crate::model::{
 };
 
 /// The row ids of the newest matches of `?1`, which includes any `type` and `kind` filter,
-/// those with the lowest row ids, which are the last added to the index (migration 6 in
-/// `schema.rs`). When `?3` is not `NULL`, only the nodes of that tree and the evidence
-/// linked to one or more of them.
+/// those with the highest row ids, which are the last added to the index. When `?3` is not
+/// `NULL`, only the nodes of that tree and the evidence linked to one or more of them.
 ///
 /// `?2` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. FTS5 reads
-/// the match lists from their start and stops at the limit. The tree test reads the stored
+/// the match lists from their end and stops at the limit. The tree test reads the stored
 /// row of each match, so it runs only for words with few matches.
 pub(super) const FIND_SQL: &str = "
     SELECT rowid
@@ -51,7 +50,7 @@ pub(super) const FIND_SQL: &str = "
            OR (entity_type = 'evidence' AND EXISTS (
                    SELECT 1 FROM links JOIN nodes ON nodes.id = links.node_id
                    WHERE links.evidence_id = search_index.entity_id AND nodes.tree_id = ?3)))
-    ORDER BY rowid
+    ORDER BY rowid DESC
     LIMIT ?2";
 
 /// Copies the nodes of tree `?1` and the evidence linked to one or more of them from the
@@ -59,9 +58,7 @@ pub(super) const FIND_SQL: &str = "
 ///
 /// The members come from the tree's own rows and are read by row id, so the cost grows with
 /// the tree. Looking each member up with `MATCH` in the index instead took about 4 ms per
-/// member for a common word in a database of 1,000,000 nodes (BENCHMARKS.md). They are
-/// inserted in ascending row id order, because FTS5 writes its pending data on its own for
-/// each row whose row id is lower than the one before.
+/// member for a common word in a database of 1,000,000 nodes (BENCHMARKS.md).
 pub(super) const COPY_TREE_SQL: &str = "
     WITH members (entity_id) AS (
         SELECT id FROM nodes WHERE tree_id = ?1
@@ -77,8 +74,7 @@ pub(super) const COPY_TREE_SQL: &str = "
            search_index.tags, search_index.facets
     FROM members
     CROSS JOIN search_index_keys ON search_index_keys.entity_id = members.entity_id
-    CROSS JOIN main.search_index ON search_index.rowid = search_index_keys.id
-    ORDER BY search_index_keys.id";
+    CROSS JOIN main.search_index ON search_index.rowid = search_index_keys.id";
 
 /// [`FIND_SQL`] without its tree test, in the matches table, which contains only one
 /// tree's members.
@@ -86,7 +82,7 @@ pub(super) const FIND_IN_TABLE_SQL: &str = "
     SELECT rowid
     FROM temp.search_matches
     WHERE search_matches MATCH ?1
-    ORDER BY rowid
+    ORDER BY rowid DESC
     LIMIT ?2";
 
 /// One row for each item that one word of the query matches, `?2` rows at most.
@@ -390,8 +386,7 @@ fn rank(
         .map_err(|err| rejected(err, expression))?;
 
     scored.sort_by(|(rowid_a, score_a), (rowid_b, score_b)| {
-        // The older match has the higher row id.
-        score_a.total_cmp(score_b).then(rowid_b.cmp(rowid_a))
+        score_a.total_cmp(score_b).then(rowid_a.cmp(rowid_b))
     });
     scored.truncate(limit.clamp(1, SEARCH_MAX_LIMIT) as usize);
     Ok(scored)
