@@ -1184,6 +1184,61 @@ fn search_past_bound_ranks_by_frequency_and_column() {
 }
 
 #[test]
+fn search_past_bound_finds_older_filtered_matches() {
+    let store = open();
+    let tree = tree(&store, "Older solutions");
+    let habitat = add(&store, &tree.root, NodeKind::Opportunity, "Habitat");
+    let solutions: Vec<String> = (0..3)
+        .map(|index| {
+            let title = format!("quokka shelter {index}");
+            add(&store, &habitat, NodeKind::Solution, &title)
+                .id
+                .to_string()
+        })
+        .collect();
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+
+    let results = store
+        .search(&SearchQuery {
+            kind: Some(SearchKind::Node(NodeKind::Solution)),
+            ..SearchQuery::new("quokka")
+        })
+        .expect("search");
+
+    assert!(results.all_matches_ranked);
+    assert_eq!(hit_ids(&results.items), solutions);
+}
+
+#[test]
+fn search_past_bound_reads_past_newer_filtered_items() {
+    let store = open();
+    quokkas(&store, SEARCH_RANKED_MATCHES + 1);
+    // More newer nodes without the word than the first round of filter entries reads.
+    let fillers = tree(&store, "Newer nodes");
+    for index in 0..4 * (SEARCH_RANKED_MATCHES + 1) {
+        add(
+            &store,
+            &fillers.root,
+            NodeKind::Opportunity,
+            &format!("filler {index}"),
+        );
+    }
+
+    let results = store
+        .search(&SearchQuery {
+            entity: Some(SearchEntity::Node),
+            ..SearchQuery::new("quokka")
+        })
+        .expect("search");
+    let titles: Vec<&str> = results.items.iter().map(|hit| hit.title.as_str()).collect();
+
+    // As without the filter: the oldest match is not among the newest ranked ones.
+    assert!(!results.all_matches_ranked);
+    assert_eq!(titles[0], "quokka 0001");
+    assert!(!titles.contains(&"quokka 0000"), "{titles:?}");
+}
+
+#[test]
 fn search_past_bound_builds_snippets() {
     let store = open();
     quokkas(&store, SEARCH_RANKED_MATCHES + 1);

@@ -53,6 +53,28 @@ pub(super) const FIND_SQL: &str = "
     ORDER BY rowid DESC
     LIMIT ?2";
 
+/// The row ids of the newest `?2` entries that pass the filters `?1`, newest first.
+///
+/// FTS5 reads the filters' match list from its end, one entry after another. Reading a
+/// match list backwards to a row id far from its end is what makes [`FIND_SQL`] slow for
+/// a common word with a filter that only older items pass (see [`find_by_filters`]).
+pub(super) const FILTER_ENTRIES_SQL: &str = "
+    SELECT rowid
+    FROM search_index
+    WHERE search_index MATCH ?1
+    ORDER BY rowid DESC
+    LIMIT ?2";
+
+/// The row ids of the matches of `?1` from row id `?2` on, in ascending order.
+///
+/// FTS5 reaches `?2` reading forwards, where its doclist index skips a page per step.
+pub(super) const FIND_FROM_SQL: &str = "
+    SELECT rowid
+    FROM search_index
+    WHERE search_index MATCH ?1
+      AND rowid >= ?2
+    ORDER BY rowid";
+
 /// Copies the nodes of tree `?1` and the evidence linked to one or more of them from the
 /// index into the matches table of [`MATCHES_TABLE_SQL`].
 ///
@@ -286,23 +308,33 @@ fn in_text_columns(words: &str) -> String {
 /// need no escaping. FTS5 splits `support_ticket` into `support ticket`, the same phrase
 /// as in the column.
 fn with_filters(expression: &str, query: &SearchQuery) -> String {
-    let facets = [
+    match filter_expression(query) {
+        Some(filters) => format!("{expression} AND {filters}"),
+        None => expression.to_owned(),
+    }
+}
+
+/// Returns the FTS5 expression of the query's `type` and `kind` filters alone, each a phrase
+/// in `facets`, or `None` when the query has neither.
+fn filter_expression(query: &SearchQuery) -> Option<String> {
+    let facets: Vec<String> = [
         query.entity.map(SearchEntity::as_str),
         query.kind.map(SearchKind::as_str),
-    ];
+    ]
+    .into_iter()
+    .flatten()
+    .map(|facet| format!("facets : \"{facet}\""))
+    .collect();
 
-    let mut filtered = expression.to_owned();
-    for facet in facets.into_iter().flatten() {
-        filtered.push_str(&format!(" AND facets : \"{facet}\""));
-    }
-    filtered
+    (!facets.is_empty()).then(|| facets.join(" AND "))
 }
 
 /// Finds the newest matches of `expression` that pass the query's filters, and returns them
 /// with the table and function they are ranked with.
 ///
 /// Without a tree filter, they are found and ranked in the index, with [`bm25_no_idf`] when
-/// a word is common. With a tree filter and no common word, too: every word then has at most
+/// a word is common, and found by [`find_by_filters`] when a common word has a `type` or
+/// `kind` filter. With a tree filter and no common word, too: every word then has at most
 /// [`SEARCH_RANKED_MATCHES`] matches, so testing each match for the tree reads few rows. With
 /// a tree filter and a common word, this fills the matches table with the tree's members and
 /// finds and ranks them there with bm25.
@@ -314,20 +346,61 @@ fn find_in_scope(
 ) -> Result<(Vec<i64>, &'static Ranking)> {
     let filtered = with_filters(expression, query);
     let limit = SEARCH_RANKED_MATCHES + 1;
-    let (Some(tree_id), true) = (query.tree_id, common) else {
-        let found = find(
-            tx,
-            FIND_SQL,
-            &filtered,
-            params![filtered, limit, query.tree_id],
-        )?;
-        let ranking = if common { &IN_INDEX_NO_IDF } else { &IN_INDEX };
-        return Ok((found, ranking));
-    };
+    let filters = filter_expression(query);
+    match (query.tree_id, common, filters) {
+        (None, true, Some(filters)) => {
+            let found = find_by_filters(tx, &filtered, &filters)?;
+            return Ok((found, &IN_INDEX_NO_IDF));
+        }
+        (Some(tree_id), true, _) => {
+            tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
+            let found = find(tx, FIND_IN_TABLE_SQL, &filtered, params![filtered, limit])?;
+            return Ok((found, &IN_MATCHES_TABLE));
+        }
+        _ => {}
+    }
 
-    tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
-    let found = find(tx, FIND_IN_TABLE_SQL, &filtered, params![filtered, limit])?;
-    Ok((found, &IN_MATCHES_TABLE))
+    let found = find(
+        tx,
+        FIND_SQL,
+        &filtered,
+        params![filtered, limit, query.tree_id],
+    )?;
+    let ranking = if common { &IN_INDEX_NO_IDF } else { &IN_INDEX };
+    Ok((found, ranking))
+}
+
+/// The number of the filters' newest entries that [`find_by_filters`] starts from, a few
+/// times the matches it needs, so one round usually suffices.
+const FIRST_FILTER_WINDOW: u32 = 4 * (SEARCH_RANKED_MATCHES + 1);
+
+/// Finds the newest matches of `filtered`, a common word's expression with `filters`, as
+/// [`FIND_SQL`] would, newest first, but reading the word's match lists forwards.
+///
+/// Every match passes the filters, so the matches from the row id of the filters' N-th
+/// newest entry on are the matches among those N entries, and if there are enough of them,
+/// the newest are the newest of all. N starts at [`FIRST_FILTER_WINDOW`] and grows fourfold
+/// until enough matches turn up or the filters have no older entry. The cost then grows
+/// with the entries that pass the filters and are newer than the matches, not with the
+/// store.
+fn find_by_filters(tx: &Connection, filtered: &str, filters: &str) -> Result<Vec<i64>> {
+    let needed = (SEARCH_RANKED_MATCHES + 1) as usize;
+    let mut window = FIRST_FILTER_WINDOW;
+    loop {
+        let entries = find(tx, FILTER_ENTRIES_SQL, filters, params![filters, window])?;
+        let Some(&oldest_entry) = entries.last() else {
+            return Ok(Vec::new());
+        };
+        let every_entry = entries.len() < window as usize;
+
+        let mut found = find(tx, FIND_FROM_SQL, filtered, params![filtered, oldest_entry])?;
+        if found.len() >= needed || every_entry {
+            found.reverse();
+            found.truncate(needed);
+            return Ok(found);
+        }
+        window = window.saturating_mul(4);
+    }
 }
 
 /// Runs `sql`, [`FIND_SQL`] or [`FIND_IN_TABLE_SQL`], with `params` and returns the row ids
