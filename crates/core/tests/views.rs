@@ -1239,6 +1239,24 @@ fn search_past_bound_reads_past_newer_filtered_items() {
 }
 
 #[test]
+fn search_past_bound_node_filter_keeps_newest() {
+    let store = open();
+    // Only nodes, so the type filter changes how the matches are found, not which.
+    quokkas(&store, 2 * SEARCH_RANKED_MATCHES);
+    let node_query = SearchQuery {
+        entity: Some(SearchEntity::Node),
+        ..SearchQuery::new("quokka")
+    };
+
+    let filtered = store.search(&node_query).expect("filtered search");
+    let unfiltered = store.search(&SearchQuery::new("quokka")).expect("search");
+
+    assert!(!filtered.all_matches_ranked);
+    assert_eq!(hit_ids(&filtered.items), hit_ids(&unfiltered.items));
+    assert_eq!(filtered.items[0].title, "quokka 1000");
+}
+
+#[test]
 fn search_past_bound_builds_snippets() {
     let store = open();
     quokkas(&store, SEARCH_RANKED_MATCHES + 1);
