@@ -249,7 +249,7 @@ fn prepare_connection(conn: &Connection) -> Result<()> {
 ///
 /// # Errors
 ///
-/// Returns [`Error::Storage`] when SQLite refuses a function.
+/// Returns [`Error::Storage`] when SQLite rejects a function.
 #[doc(hidden)]
 pub fn add_functions(conn: &Connection) -> Result<()> {
     search::add_functions(conn)

@@ -339,9 +339,9 @@ fn filter_expression(query: &SearchQuery) -> Option<String> {
 /// a word is common. A common word with a `type` or `kind` filter is found by
 /// [`find_by_filters`]. With a tree filter and no common word, the matches are found and
 /// ranked in the index as well: every word then has at most [`SEARCH_RANKED_MATCHES`]
-/// matches, so testing each match for the tree reads few rows. With
-/// a tree filter and a common word, this fills the matches table with the tree's members and
-/// finds and ranks them there with bm25.
+/// matches, so testing each match for the tree reads few rows. With a tree filter and a
+/// common word, this fills the matches table with the tree's members and finds and ranks
+/// them there with bm25.
 fn find_in_scope(
     tx: &Connection,
     query: &SearchQuery,
@@ -349,34 +349,42 @@ fn find_in_scope(
     common: bool,
 ) -> Result<(Vec<i64>, &'static Ranking)> {
     let filtered = with_filters(expression, query);
-    let limit = SEARCH_RANKED_MATCHES + 1;
-    let filters = filter_expression(query);
-    match (query.tree_id, common, filters) {
+
+    match (query.tree_id, common, filter_expression(query)) {
         (None, true, Some(filters)) => {
             let found = find_by_filters(tx, &filtered, &filters)?;
-            return Ok((found, &IN_INDEX_NO_IDF));
+            Ok((found, &IN_INDEX_NO_IDF))
         }
         (Some(tree_id), true, _) => {
             tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
-            let found = find(tx, FIND_IN_TABLE_SQL, &filtered, params![filtered, limit])?;
-            return Ok((found, &IN_MATCHES_TABLE));
+            let found = find(
+                tx,
+                FIND_IN_TABLE_SQL,
+                &filtered,
+                params![filtered, FIND_LIMIT],
+            )?;
+            Ok((found, &IN_MATCHES_TABLE))
         }
-        _ => {}
+        _ => {
+            let found = find(
+                tx,
+                FIND_SQL,
+                &filtered,
+                params![filtered, FIND_LIMIT, query.tree_id],
+            )?;
+            let ranking = if common { &IN_INDEX_NO_IDF } else { &IN_INDEX };
+            Ok((found, ranking))
+        }
     }
-
-    let found = find(
-        tx,
-        FIND_SQL,
-        &filtered,
-        params![filtered, limit, query.tree_id],
-    )?;
-    let ranking = if common { &IN_INDEX_NO_IDF } else { &IN_INDEX };
-    Ok((found, ranking))
 }
+
+/// The number of matches that a search finds: one more than it ranks, so a match beyond
+/// them shows.
+const FIND_LIMIT: u32 = SEARCH_RANKED_MATCHES + 1;
 
 /// The number of the filters' newest entries that [`find_by_filters`] starts from, four
 /// times the matches it needs. In the benchmark's kind-filter searches one round sufficed.
-const FIRST_FILTER_WINDOW: u32 = 4 * (SEARCH_RANKED_MATCHES + 1);
+const FIRST_FILTER_WINDOW: u32 = 4 * FIND_LIMIT;
 
 /// The rounds of [`find_by_filters`] before it falls back to [`FIND_SQL`]: it reads at most
 /// 4,004 and then 16,016 filter entries.
@@ -395,7 +403,7 @@ const FILTER_ROUNDS: usize = 2;
 /// [`FILTER_ROUNDS`] rounds it runs [`FIND_SQL`] instead, which then costs what it did
 /// before plus the rounds.
 fn find_by_filters(tx: &Connection, filtered: &str, filters: &str) -> Result<Vec<i64>> {
-    let needed = (SEARCH_RANKED_MATCHES + 1) as usize;
+    let needed = FIND_LIMIT as usize;
     let mut window = FIRST_FILTER_WINDOW;
     for _ in 0..FILTER_ROUNDS {
         let entries = find(tx, FILTER_ENTRIES_SQL, filters, params![filters, window])?;
@@ -414,7 +422,7 @@ fn find_by_filters(tx: &Connection, filtered: &str, filters: &str) -> Result<Vec
         window *= 4;
     }
 
-    find(tx, FIND_SQL, filtered, params![filtered, needed, Null])
+    find(tx, FIND_SQL, filtered, params![filtered, FIND_LIMIT, Null])
 }
 
 /// Runs `sql`, [`FIND_SQL`] or [`FIND_IN_TABLE_SQL`], with `params` and returns the row ids

@@ -5,6 +5,7 @@
 //! store. A search ranks only the newest matches of all its words, and among them every word
 //! is in every match. Counted among them, each word's document frequency is the same and
 //! weighs nothing in the order.
+//!
 //! This function scores as `bm25` does with an inverse document frequency of 1 for every
 //! phrase. It reads only the current row's match positions and token count, and the table's
 //! row and token totals. Its arguments are `bm25`'s: the table, then one weight per column
@@ -32,7 +33,7 @@ const B: f64 = 0.75;
 ///
 /// # Errors
 ///
-/// Returns [`Error::Storage`] when the connection has no FTS5 or SQLite refuses the function.
+/// Returns [`Error::Storage`] when the connection has no FTS5 or SQLite rejects the function.
 pub(in crate::sqlite) fn register(conn: &Connection) -> Result<()> {
     let api = fts5_api(conn)?;
 
@@ -75,10 +76,7 @@ fn fts5_api(conn: &Connection) -> Result<*mut ffi::fts5_api> {
     };
 
     if let Some((code, message)) = failure {
-        return Err(Error::Storage(rusqlite::Error::SqliteFailure(
-            ffi::Error::new(code),
-            Some(message),
-        )));
+        return Err(sqlite_failure(code, Some(message)));
     }
     if api.is_null() {
         return Err(no_fts5());
@@ -212,15 +210,21 @@ fn status(code: c_int) -> std::result::Result<(), c_int> {
 
 /// Turns an SQLite result code of the registration into this crate's error.
 fn check(code: c_int) -> Result<()> {
-    status(code)
-        .map_err(|code| Error::Storage(rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)))
+    status(code).map_err(|code| sqlite_failure(code, None))
 }
 
 /// Returns the error for a connection whose SQLite offers no FTS5 API.
 fn no_fts5() -> Error {
+    let message = "SQLite has no FTS5 extension API".to_owned();
+    sqlite_failure(ffi::SQLITE_ERROR, Some(message))
+}
+
+/// Returns the storage error for an SQLite result code and its message, as rusqlite reports
+/// one.
+fn sqlite_failure(code: c_int, message: Option<String>) -> Error {
     Error::Storage(rusqlite::Error::SqliteFailure(
-        ffi::Error::new(ffi::SQLITE_ERROR),
-        Some("SQLite has no FTS5 extension API".to_owned()),
+        ffi::Error::new(code),
+        message,
     ))
 }
 
