@@ -114,9 +114,10 @@ pub enum ApiError {
     #[display("the blocking thread pool is shut down")]
     PoolGone,
 
-    /// A read on the worker panicked. The panic hook has logged its message.
-    #[display("a read on the worker panicked")]
-    ReadPanicked,
+    /// A store call panicked, on the worker or on the blocking pool. The panic hook has
+    /// logged its message.
+    #[display("a store call panicked")]
+    CallPanicked,
 
     /// A response body failed to serialize to JSON.
     #[display("serializing the response body failed: {_0}")]
@@ -232,7 +233,7 @@ impl ApiError {
                 "shutting_down",
                 "The service is shutting down. Retry the request shortly.",
             ),
-            ApiError::ReadPanicked | ApiError::Render(_) | ApiError::Spool { .. } => {
+            ApiError::CallPanicked | ApiError::Render(_) | ApiError::Spool { .. } => {
                 internal_problem()
             }
         }

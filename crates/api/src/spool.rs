@@ -22,6 +22,7 @@ use futures_util::{Stream, stream};
 use ost_linker_core::Error;
 
 use crate::error::ApiError;
+use crate::routes::on_blocking_pool;
 
 /// The size of the reads from the file, and of the writes to it.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -161,14 +162,13 @@ async fn cut_off_when_idle(progress: Weak<Progress>, label: String, idle_timeout
 /// # Errors
 ///
 /// Returns the error of `write`, [`ApiError::Spool`] when the file can't be created or
-/// written, for example on a full disk, and [`ApiError::PoolGone`] during shutdown.
+/// written, for example on a full disk, [`ApiError::CallPanicked`] when `write` panics, and
+/// [`ApiError::PoolGone`] during shutdown.
 pub(crate) async fn spool<F>(write: F) -> Result<SpooledBody, ApiError>
 where
     F: FnOnce(&mut dyn Write) -> ost_linker_core::Result<()> + Send + 'static,
 {
-    let written = web::block(move || write_to_file(write))
-        .await
-        .map_err(|_| ApiError::PoolGone)?;
+    let written = on_blocking_pool(move || write_to_file(write)).await?;
 
     // The file is the only output, so every output error is the file's.
     written.map_err(|err| match err {

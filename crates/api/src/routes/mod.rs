@@ -121,11 +121,25 @@ where
     F: FnOnce(&dyn Store) -> Result<T, E> + Send + 'static,
 {
     let store = store.clone().into_inner();
-    let result = web::block(move || call(store.as_ref()))
-        .await
-        .map_err(|_| ApiError::PoolGone)?;
+    let result = on_blocking_pool(move || call(store.as_ref())).await?;
 
     result.map_err(ApiError::from)
+}
+
+/// Runs `call` on the blocking thread pool and returns its value.
+///
+/// A panic in `call` becomes [`ApiError::CallPanicked`], a 500, so that
+/// [`ApiError::PoolGone`], a 503 that asks the client to retry, means only that the pool is
+/// shut down.
+pub(crate) async fn on_blocking_pool<T, F>(call: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    web::block(move || catch_unwind(AssertUnwindSafe(call)))
+        .await
+        .map_err(|_| ApiError::PoolGone)?
+        .map_err(|_| ApiError::CallPanicked)
 }
 
 /// Runs a store call on the worker itself. See the module documentation for the calls that
@@ -141,7 +155,7 @@ where
     ApiError: From<E>,
 {
     let result = catch_unwind(AssertUnwindSafe(|| call(store.as_ref())))
-        .map_err(|_| ApiError::ReadPanicked)?;
+        .map_err(|_| ApiError::CallPanicked)?;
 
     result.map_err(ApiError::from)
 }
@@ -291,7 +305,7 @@ mod tests {
     use actix_web::web;
     use ost_linker_core::{SqliteStore, Store, TreeId};
 
-    use super::on_worker;
+    use super::{blocking, on_worker};
     use crate::error::ApiError;
 
     fn in_memory_store() -> web::Data<dyn Store> {
@@ -327,7 +341,21 @@ mod tests {
         });
 
         let err = result.expect_err("the panic is an error");
-        assert!(matches!(err, ApiError::ReadPanicked), "{err:?}");
+        assert!(matches!(err, ApiError::CallPanicked), "{err:?}");
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[actix_rt::test]
+    async fn blocking_turns_a_panic_into_500() {
+        let store = in_memory_store();
+
+        let result = blocking(&store, |_| -> ost_linker_core::Result<()> {
+            panic!("a store call failed unexpectedly")
+        })
+        .await;
+
+        let err = result.expect_err("the panic is an error");
+        assert!(matches!(err, ApiError::CallPanicked), "{err:?}");
         assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }
