@@ -260,7 +260,8 @@ for server in "${servers[@]}"; do
   add_case "GET /evidence" "$server" /evidence 200
   add_case "GET /evidence uncached" "$server" "$(head -n 1 "$EVIDENCE_PATHS")" 200 "paths=$EVIDENCE_PATHS"
   add_case "GET /search fixed" "$server" "/search?q=$FIXED_TERM" 200
-  # The store runs one search at a time, so one connection measures the time of one search.
+  # The server runs on one CPU, so it runs one search at a time, and one connection
+  # measures the time of one search.
   add_case "GET /search common" "$server" "$(head -n 1 "$SEARCH_PATHS")" 200 "paths=$SEARCH_PATHS" 1
   add_case "GET /search common, kind filter" "$server" "$(head -n 1 "$SEARCH_KIND_PATHS")" 200 \
     "paths=$SEARCH_KIND_PATHS" 1

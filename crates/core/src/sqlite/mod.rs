@@ -19,7 +19,7 @@ use std::path::Path;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
-use self::pool::{ConnectionThread, ReadConnection, ReaderPool};
+use self::pool::{ConnectionThreads, ReadConnection, ReaderPool};
 pub use self::schema::SCHEMA_VERSION;
 use self::writer::Writer;
 use crate::error::{Error, Result};
@@ -61,6 +61,20 @@ fn read_connections() -> usize {
     (cpus + 2).max(MIN_READ_CONNECTIONS)
 }
 
+/// The most searches that run at once, whatever the number of CPUs.
+///
+/// Each search thread keeps the memory of its largest search for the next one (see
+/// [`ConnectionThreads`]), so this bounds what searches hold.
+const MAX_SEARCH_THREADS: usize = 4;
+
+/// Returns the number of search threads: one for each CPU that the process may run on, at
+/// most [`MAX_SEARCH_THREADS`]. A search keeps a CPU busy from start to end, so more threads
+/// than CPUs would only share them.
+fn search_threads() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    cpus.min(MAX_SEARCH_THREADS)
+}
+
 /// The number of read-only connections that only exports use.
 ///
 /// An export keeps its connection, and a read transaction on it, until it has written the
@@ -84,23 +98,23 @@ const EXPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// four. Calls that only read run on them, so they neither wait for a write nor hold one up,
 /// and each reads every write committed before it started. Such a store also commits the
 /// writes that queue for the connection in groups, one commit for several writes, and runs
-/// full-text searches one at a time on a connection of their own. A store in memory, or one
-/// whose file could not switch to write-ahead logging, runs reads on the one connection too,
-/// and commits each write on its own.
+/// full-text searches on connections of their own, one per CPU and at most four. A store in
+/// memory, or one whose file could not switch to write-ahead logging, runs reads on the one
+/// connection too, and commits each write on its own.
 pub struct SqliteStore {
     writer: Writer,
     readers: Option<ReaderPool>,
     /// The connections of exports, present when `readers` is.
     exporters: Option<ReaderPool>,
-    /// The read-only connection that runs every full-text search, one at a time, present
-    /// when `readers` is.
+    /// The read-only connections that run full-text searches, [`search_threads`] of them,
+    /// each on a thread of its own, present when `readers` is.
     ///
     /// A search ranks at most [`crate::model::SEARCH_RANKED_MATCHES`] matches. With a tree
     /// filter and a common word, it copies the tree's members into a temporary table of
-    /// its own, which takes longer the larger the tree. One connection bounds the memory of
-    /// that table and leaves the pool to other reads.
-    /// NOTE: a quick search waits behind a slow one.
-    searcher: Option<ConnectionThread>,
+    /// its own, which takes longer the larger the tree. A few threads bound the memory of
+    /// those tables and leave the pool to other reads.
+    /// NOTE: a quick search waits while every thread runs a slow one.
+    searchers: Option<ConnectionThreads>,
 }
 
 impl SqliteStore {
@@ -124,11 +138,16 @@ impl SqliteStore {
         // Read-only connections see the writer's commits only through a shared file in
         // write-ahead-log mode. In memory or in rollback-journal mode, they would not see
         // them or would block on the writer's locks.
-        let (readers, exporters, searcher) = if wal {
+        let (readers, exporters, searchers) = if wal {
             (
                 Some(ReaderPool::open(path, read_connections(), BUSY_TIMEOUT)?),
                 Some(ReaderPool::open(path, EXPORT_CONNECTIONS, BUSY_TIMEOUT)?),
-                Some(ConnectionThread::open(path, BUSY_TIMEOUT, "sqlite-search")?),
+                Some(ConnectionThreads::open(
+                    path,
+                    search_threads(),
+                    BUSY_TIMEOUT,
+                    "sqlite-search",
+                )?),
             )
         } else {
             (None, None, None)
@@ -138,7 +157,7 @@ impl SqliteStore {
             writer: Writer::new(conn, readers.is_some()),
             readers,
             exporters,
-            searcher,
+            searchers,
         })
     }
 

@@ -1,10 +1,10 @@
 //! Read-only connections to a store's file: a pool that lends them out one call at a time,
-//! and a connection with a thread of its own.
+//! and connections with a thread each.
 
 use std::ops::{Deref, DerefMut};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::{Condvar, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -173,48 +173,49 @@ impl DerefMut for ReadConnection<'_> {
     }
 }
 
-/// A call sent to a [`ConnectionThread`].
+/// A call sent to [`ConnectionThreads`].
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// A read-only connection owned by one thread, which runs the calls sent to it one at a time.
+/// Read-only connections, each owned by a thread of its own. The threads take the calls sent
+/// to them from one queue, so a call waits only while every thread is busy.
 ///
 /// SQLite allocates a query's working memory with `malloc` on the thread that runs it. glibc's
 /// allocator serves each thread from an arena of its own and keeps freed memory in that arena
-/// for later use. Calls that need much memory, such as searches for common words, therefore
-/// run on this one thread, so each reuses what the last one freed. On the blocking pool, each
-/// thread that ran one would keep a large free block.
-pub(super) struct ConnectionThread {
+/// for later use. Calls that need much memory, such as searches that copy a tree's text,
+/// therefore run on these few threads, so each reuses what its last call freed. On the
+/// blocking pool, each thread that ran one would keep a large free block.
+pub(super) struct ConnectionThreads {
     jobs: mpsc::Sender<Job>,
 }
 
-impl ConnectionThread {
-    /// Opens a read-only connection to the database at `path` and starts its thread, which
-    /// runs until the returned value is dropped.
-    pub(super) fn open(path: &Path, busy_timeout: Duration, name: &str) -> Result<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)?;
-        conn.busy_timeout(busy_timeout)?;
-        prepare_connection(&conn)?;
-        // Temporary tables, such as the table of a search's hits, stay in memory.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-
+impl ConnectionThreads {
+    /// Opens `count` read-only connections to the database at `path` and starts a thread for
+    /// each. The threads run until the returned value is dropped.
+    pub(super) fn open(
+        path: &Path,
+        count: usize,
+        busy_timeout: Duration,
+        name: &str,
+    ) -> Result<Self> {
         let (jobs, received) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name(name.to_owned())
-            .spawn(move || {
-                for job in received {
-                    // A panic ends the call, whose caller gets an error, and not the thread.
-                    if catch_unwind(AssertUnwindSafe(|| job(&mut conn))).is_err() {
-                        log::error!("a call on the SQLite connection thread panicked");
-                    }
-                }
-            })
-            .map_err(|err| internal_error(format!("starting the thread {name} failed: {err}")))?;
+        let received = Arc::new(Mutex::new(received));
+
+        for index in 0..count {
+            let conn = open_thread_connection(path, busy_timeout)?;
+            let received = Arc::clone(&received);
+            let thread_name = format!("{name}-{index}");
+            std::thread::Builder::new()
+                .name(thread_name.clone())
+                .spawn(move || run_jobs(conn, &received))
+                .map_err(|err| {
+                    internal_error(format!("starting the thread {thread_name} failed: {err}"))
+                })?;
+        }
 
         Ok(Self { jobs })
     }
 
-    /// Runs `call` on the thread's connection and waits for its result.
+    /// Runs `call` on the connection of the first free thread and waits for its result.
     pub(super) fn run<T: Send + 'static>(
         &self,
         call: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
@@ -226,13 +227,46 @@ impl ConnectionThread {
         });
         self.jobs
             .send(job)
-            .map_err(|_| internal_error("the SQLite connection thread has stopped".to_owned()))?;
+            .map_err(|_| internal_error("the SQLite connection threads have stopped".to_owned()))?;
 
         result.recv().unwrap_or_else(|_| {
             Err(internal_error(
-                "the call on the SQLite connection thread panicked".to_owned(),
+                "the call on an SQLite connection thread panicked".to_owned(),
             ))
         })
+    }
+}
+
+/// Opens the read-only connection of one of [`ConnectionThreads`].
+fn open_thread_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy_timeout)?;
+    prepare_connection(&conn)?;
+    // Temporary tables, such as a search's copy of a tree, stay in memory.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(conn)
+}
+
+/// Runs the calls of the queue `received` on `conn`, one at a time, until every sender is
+/// gone.
+fn run_jobs(mut conn: Connection, received: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        // The lock is held only while this thread waits for the next call, not while it runs
+        // one, so the other threads take the calls that arrive meanwhile. Nothing panics while
+        // holding it, and a poisoned lock still holds a usable queue.
+        let job = received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv();
+        let Ok(job) = job else {
+            return;
+        };
+
+        // A panic ends the call, whose caller gets an error, and not the thread.
+        if catch_unwind(AssertUnwindSafe(|| job(&mut conn))).is_err() {
+            log::error!("a call on an SQLite connection thread panicked");
+        }
     }
 }
 
@@ -250,7 +284,7 @@ mod tests {
     use std::thread;
     use std::time::Duration;
 
-    use super::ReaderPool;
+    use super::{ConnectionThreads, ReaderPool};
     use crate::sqlite::SqliteStore;
 
     /// How long a test waits for the waiting thread. The hand-over takes far less, so only a
@@ -310,5 +344,74 @@ mod tests {
         check_returned_connection_reaches(&pool, |pool| {
             pool.get_within(HAND_OVER_LIMIT * 2).is_some()
         });
+    }
+
+    /// Opens `count` connection threads to a new store in a file in `dir`.
+    fn threads(dir: &tempfile::TempDir, count: usize) -> ConnectionThreads {
+        let path = dir.path().join("threads.db");
+        drop(SqliteStore::open(&path).expect("the store opens"));
+
+        ConnectionThreads::open(&path, count, Duration::from_secs(5), "test-thread")
+            .expect("the threads start")
+    }
+
+    #[test]
+    fn threads_run_calls_at_the_same_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let threads = Arc::new(threads(&dir, 2));
+        let (started, each_start) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let released = Arc::new(std::sync::Mutex::new(released));
+
+        // Each call says that it started and then waits to be released, so the second call
+        // starts only if another thread takes it while the first one waits.
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let threads = Arc::clone(&threads);
+                let started = started.clone();
+                let released = Arc::clone(&released);
+                thread::spawn(move || {
+                    threads.run(move |conn| {
+                        started.send(()).expect("the test listens");
+                        let waited = released.lock().expect("lock").recv_timeout(HAND_OVER_LIMIT);
+                        Ok(waited.is_ok() && conn.is_readonly(rusqlite::MAIN_DB)?)
+                    })
+                })
+            })
+            .collect();
+
+        for call in 0..2 {
+            each_start
+                .recv_timeout(HAND_OVER_LIMIT)
+                .unwrap_or_else(|_| panic!("call {call} starts while the other one runs"));
+        }
+        for _ in 0..2 {
+            release.send(()).expect("a call waits");
+        }
+        for caller in callers {
+            let result = caller.join().expect("the caller ends");
+            assert!(
+                result.expect("the call succeeds"),
+                "released, on a read-only connection"
+            );
+        }
+    }
+
+    #[test]
+    fn a_panicking_call_fails_and_the_thread_runs_the_next() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let threads = threads(&dir, 1);
+
+        let panicked = threads.run(|_| -> crate::error::Result<()> { panic!("a failing call") });
+        let next = threads.run(|conn| {
+            let sum: i64 = conn.query_row("SELECT 41 + 1", [], |row| row.get(0))?;
+            Ok(sum)
+        });
+
+        assert!(
+            panicked.is_err(),
+            "the caller of a panicking call gets an error"
+        );
+        assert_eq!(next.expect("the next call runs"), 42);
     }
 }

@@ -39,10 +39,10 @@ impl ViewStore for SqliteStore {
     }
 
     fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
-        match &self.searcher {
-            Some(searcher) => {
+        match &self.searchers {
+            Some(searchers) => {
                 let query = query.clone();
-                searcher.run(move |conn| search::search(conn, &query))
+                searchers.run(move |conn| search::search(conn, &query))
             }
             None => search::search(&mut self.read(), query),
         }
