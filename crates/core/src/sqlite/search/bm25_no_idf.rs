@@ -8,7 +8,7 @@
 //!
 //! This function scores as `bm25` does with an inverse document frequency of 1 for every
 //! phrase. It reads only the current row's match positions and token count, and the table's
-//! row and token totals. Its arguments are `bm25`'s: the table, then one weight per column
+//! row and token totals once per statement. Its arguments are `bm25`'s: the table, then one weight per column
 //! (1.0 for a column without one).
 //!
 //! rusqlite has no binding for FTS5's extension API, so this module calls it through
@@ -139,19 +139,18 @@ unsafe fn score(
     fts: *mut ffi::Fts5Context,
     weights: &Weights,
 ) -> std::result::Result<f64, c_int> {
-    let (Some(phrase_count), Some(inst_count), Some(inst), Some(column_size)) =
-        (api.xPhraseCount, api.xInstCount, api.xInst, api.xColumnSize)
+    let (Some(inst_count), Some(inst), Some(column_size)) =
+        (api.xInstCount, api.xInst, api.xColumnSize)
     else {
         return Err(ffi::SQLITE_MISUSE);
     };
     // SAFETY (every block below): the calls are FTS5's own, made with the context and
     // values that it passed, as the caller promised, and with pointers to locals.
-    let average_tokens = unsafe { average_tokens(api, fts)? };
+    let statement = unsafe { statement_data(api, fts)? };
 
     // Each phrase's frequency in the row: its matches, each counted with its column's weight.
-    let phrases =
-        usize::try_from(unsafe { phrase_count(fts) }).map_err(|_| ffi::SQLITE_CORRUPT_VTAB)?;
-    let mut frequencies = vec![0.0_f64; phrases];
+    let frequencies = &mut statement.frequencies;
+    frequencies.fill(0.0);
     let mut instances = 0;
     status(unsafe { inst_count(fts, &mut instances) })?;
     for index in 0..instances {
@@ -167,12 +166,68 @@ unsafe fn score(
 
     let mut row_tokens = 0;
     status(unsafe { column_size(fts, -1, &mut row_tokens) })?;
-    let length_factor = K1 * (1.0 - B + B * f64::from(row_tokens) / average_tokens);
+    let length_factor = K1 * (1.0 - B + B * f64::from(row_tokens) / statement.average_tokens);
     let sum: f64 = frequencies
         .iter()
         .map(|frequency| frequency * (K1 + 1.0) / (frequency + length_factor))
         .sum();
     Ok(-sum)
+}
+
+/// What the function keeps from one row of a statement to the next, as FTS5's `bm25`
+/// does: the table's totals, which FTS5 reads from a table of their own at each request,
+/// and the buffer of phrase frequencies.
+struct StatementData {
+    /// The average number of tokens in a row of the table, over all its columns.
+    average_tokens: f64,
+    /// One frequency per phrase of the query, rewritten for each row.
+    frequencies: Vec<f64>,
+}
+
+/// Returns the [`StatementData`] of the statement that `fts` belongs to, made at its first
+/// row and kept by FTS5 until the statement ends.
+///
+/// # Safety
+///
+/// As for [`score`]. The returned reference is valid for the current row only.
+unsafe fn statement_data<'a>(
+    api: &ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+) -> std::result::Result<&'a mut StatementData, c_int> {
+    let (Some(get_auxdata), Some(set_auxdata), Some(phrase_count)) =
+        (api.xGetAuxdata, api.xSetAuxdata, api.xPhraseCount)
+    else {
+        return Err(ffi::SQLITE_MISUSE);
+    };
+
+    // SAFETY: a pointer that FTS5 keeps for this function is only ever one that
+    // `Box::into_raw` made below, and FTS5 runs one call of the function at a time.
+    let kept = unsafe { get_auxdata(fts, 0) }.cast::<StatementData>();
+    if let Some(kept) = unsafe { kept.as_mut() } {
+        return Ok(kept);
+    }
+
+    // SAFETY: as for `score`.
+    let phrases =
+        usize::try_from(unsafe { phrase_count(fts) }).map_err(|_| ffi::SQLITE_CORRUPT_VTAB)?;
+    let data = Box::into_raw(Box::new(StatementData {
+        average_tokens: unsafe { average_tokens(api, fts)? },
+        frequencies: vec![0.0; phrases],
+    }));
+    // SAFETY: FTS5 owns `data` from here on, and frees it with `drop_statement_data` when
+    // the statement ends or when keeping it fails.
+    status(unsafe { set_auxdata(fts, data.cast(), Some(drop_statement_data)) })?;
+    Ok(unsafe { &mut *data })
+}
+
+/// Frees a [`StatementData`] that FTS5 kept.
+///
+/// # Safety
+///
+/// `data` must come from `Box::into_raw` in [`statement_data`], and FTS5 calls this once.
+unsafe extern "C" fn drop_statement_data(data: *mut c_void) {
+    // SAFETY: as the caller promised.
+    drop(unsafe { Box::from_raw(data.cast::<StatementData>()) });
 }
 
 /// Returns the average number of tokens in a row of the table, over all its columns.
@@ -248,9 +303,9 @@ mod tests {
         conn
     }
 
-    /// Returns the first column of the rows of `sql`.
+    /// Returns the first column of the rows of `sql`, run as a cached statement.
     fn scores(conn: &Connection, sql: &str) -> Vec<f64> {
-        let mut statement = conn.prepare(sql).expect("prepare");
+        let mut statement = conn.prepare_cached(sql).expect("prepare");
         statement
             .query_map([], |row| row.get(0))
             .expect("query")
@@ -304,5 +359,25 @@ mod tests {
         );
         assert_eq!(no_idf[0], no_idf[1]);
         assert!(no_idf[0] < 0.0);
+    }
+
+    #[test]
+    fn reads_the_totals_again_in_each_run() {
+        let conn = table(&[("apple", "pear"), ("apple pear", "")]);
+        let sql = "SELECT bm25_no_idf(t) FROM t WHERE t MATCH 'apple' ORDER BY rowid";
+        let before = scores(&conn, sql);
+
+        // Longer rows raise the average length, so the same short rows score better.
+        for _ in 0..4 {
+            conn.execute(
+                "INSERT INTO t (title, body) VALUES ('other', 'many more words in this row')",
+                [],
+            )
+            .expect("insert a row");
+        }
+        let after = scores(&conn, sql);
+
+        assert_eq!(before.len(), 2);
+        assert!(after[0] < before[0], "before {before:?}, after {after:?}");
     }
 }
