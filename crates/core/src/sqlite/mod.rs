@@ -224,6 +224,13 @@ impl SqliteStore {
 /// A file left in a rollback-journal mode gets `FULL`. There, SQLite's documentation of
 /// `PRAGMA synchronous` says that a power loss at the wrong moment can, rarely, corrupt the
 /// database under `NORMAL` on older file systems, which is worse than losing commits.
+///
+/// `temp_store = FILE` keeps the journal of a write's savepoint in memory up to 64 KiB and
+/// in an unnamed file in the temporary directory beyond. Each write is a savepoint inside its
+/// batch's transaction, so that journal holds every page the write changes. SQLite cuts an
+/// in-memory journal back at the end of each statement by walking it from its start. When an
+/// import made FTS5 merge its largest segment, the journal grew to about 45 MB and the walks
+/// took the import from 1 s to 7-15 s (BENCHMARKS.md). In a file the cut is not needed.
 fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     let mut wal = false;
     if !in_memory {
@@ -238,7 +245,7 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     conn.pragma_update(None, "foreign_keys", true)?;
     let synchronous = if wal || in_memory { "NORMAL" } else { "FULL" };
     conn.pragma_update(None, "synchronous", synchronous)?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "temp_store", "FILE")?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     prepare_connection(conn)?;
@@ -613,6 +620,22 @@ mod tests {
         }
 
         assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
+    }
+
+    /// An in-memory journal made imports that merged a large FTS5 segment take ten times as
+    /// long (see `configure`), and nothing else shows whether the setting holds.
+    #[test]
+    fn writer_keeps_large_journals_in_a_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path().join("store.db")).expect("the store opens");
+
+        let temp_store: i64 = store
+            .writer
+            .lock()
+            .pragma_query_value(None, "temp_store", |row| row.get(0))
+            .expect("the setting reads");
+
+        assert_eq!(temp_store, 1, "1 is FILE, 2 is MEMORY");
     }
 
     #[test]
