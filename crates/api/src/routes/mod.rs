@@ -129,7 +129,7 @@ where
 /// Runs `call` on the blocking thread pool and returns its value.
 ///
 /// A panic in `call` becomes [`ApiError::CallPanicked`], a 500, so that
-/// [`ApiError::PoolGone`], a 503 that asks the client to retry, means only that the pool is
+/// [`ApiError::PoolGone`], a 503 that a client may retry, means only that the pool is
 /// shut down.
 pub(crate) async fn on_blocking_pool<T, F>(call: F) -> Result<T, ApiError>
 where

@@ -61,7 +61,7 @@ fn read_connections() -> usize {
     (cpus + 2).max(MIN_READ_CONNECTIONS)
 }
 
-/// The most searches that run at once, whatever the number of CPUs.
+/// The maximum number of searches that run at once, whatever the number of CPUs.
 ///
 /// Each search thread keeps the memory of its largest search for the next one (see
 /// [`ConnectionThreads`]), so this bounds what searches hold.

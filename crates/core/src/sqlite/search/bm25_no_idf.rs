@@ -174,9 +174,9 @@ unsafe fn score(
     Ok(-sum)
 }
 
-/// What the function keeps from one row of a statement to the next, as FTS5's `bm25`
-/// does: the table's totals, which FTS5 reads from a table of their own at each request,
-/// and the buffer of phrase frequencies.
+/// State that the function keeps from one row of a statement to the next, as FTS5's `bm25`
+/// does: the table's totals, which FTS5 reads from a record of its data table at each
+/// request, and the buffer of phrase frequencies.
 struct StatementData {
     /// The average number of tokens in a row of the table, over all its columns.
     average_tokens: f64,
@@ -202,9 +202,9 @@ unsafe fn statement_data<'a>(
 
     // SAFETY: a pointer that FTS5 keeps for this function is only ever one that
     // `Box::into_raw` made below, and FTS5 runs one call of the function at a time.
-    let kept = unsafe { get_auxdata(fts, 0) }.cast::<StatementData>();
-    if let Some(kept) = unsafe { kept.as_mut() } {
-        return Ok(kept);
+    let existing = unsafe { get_auxdata(fts, 0) }.cast::<StatementData>();
+    if let Some(existing) = unsafe { existing.as_mut() } {
+        return Ok(existing);
     }
 
     // SAFETY: as for `score`.
