@@ -225,12 +225,7 @@ impl SqliteStore {
 /// `PRAGMA synchronous` says that a power loss at the wrong moment can, rarely, corrupt the
 /// database under `NORMAL` on older file systems, which is worse than losing commits.
 ///
-/// `temp_store = FILE` keeps the journal of a write's savepoint in memory up to 64 KiB and
-/// in an unnamed file in the temporary directory beyond. Each write is a savepoint inside its
-/// batch's transaction, so that journal holds every page the write changes. SQLite cuts an
-/// in-memory journal back at the end of each statement by walking it from its start. When an
-/// import made FTS5 merge its largest segment, the journal grew to about 45 MB and the walks
-/// took the import from 1 s to 7-15 s (BENCHMARKS.md). In a file the cut is not needed.
+/// [`choose_temp_store`] chooses where temporary tables and large journals go.
 fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     let mut wal = false;
     if !in_memory {
@@ -245,13 +240,63 @@ fn configure(conn: &Connection, in_memory: bool) -> Result<bool> {
     conn.pragma_update(None, "foreign_keys", true)?;
     let synchronous = if wal || in_memory { "NORMAL" } else { "FULL" };
     conn.pragma_update(None, "synchronous", synchronous)?;
-    conn.pragma_update(None, "temp_store", "FILE")?;
+    choose_temp_store(conn, in_memory)?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     prepare_connection(conn)?;
 
     Ok(wal)
 }
+
+/// Sets `temp_store = FILE` on the read-write connection of a store in a file when SQLite
+/// can create temporary files there, and `MEMORY` otherwise.
+///
+/// `FILE` keeps the journal of a write's savepoint in memory up to 64 KiB and in an unnamed
+/// file in SQLite's temporary directory beyond. Each write is a savepoint inside its batch's
+/// transaction, so that journal contains every page the write changes. SQLite cuts an in-memory
+/// journal back at the end of each statement by walking it from its start. When an import
+/// made FTS5 merge its largest segment, the journal grew to about 45 MB and the walks took
+/// the import from 1 s to 7-15 s (BENCHMARKS.md). In a file the cut is not needed, and the
+/// journal takes no memory.
+///
+/// SQLite takes the first writable directory of `SQLITE_TMPDIR`, `TMPDIR`, `/var/tmp`,
+/// `/usr/tmp`, `/tmp` and the working directory. With none, every write whose journal passes
+/// 64 KiB would fail, so the store keeps `MEMORY` and logs a warning.
+fn choose_temp_store(conn: &Connection, in_memory: bool) -> Result<()> {
+    // A store in memory keeps its journals in memory whatever the setting. Its searches run
+    // on this connection, and their temporary tables stay in memory too.
+    if in_memory {
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        return Ok(());
+    }
+
+    conn.pragma_update(None, "temp_store", "FILE")?;
+    let probe = conn.execute_batch(TEMP_FILE_PROBE_SQL);
+    conn.execute_batch(DEFAULT_TEMP_CACHE_SQL)?;
+    let Err(err) = probe else {
+        return Ok(());
+    };
+
+    log::warn!(
+        "SQLite can't create a temporary file ({err}), so the journals of large writes stay \
+         in memory, and an import can take ten times as long. Set SQLITE_TMPDIR or TMPDIR to \
+         a writable directory"
+    );
+    // Changing the setting also drops the probe's table.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// Makes SQLite write a temporary table to a file: the table outgrows its cache of two pages.
+/// A smaller one would stay in the cache and show nothing.
+const TEMP_FILE_PROBE_SQL: &str = "
+    PRAGMA temp.cache_size = 2;
+    CREATE TEMP TABLE temp_file_probe (value BLOB);
+    INSERT INTO temp_file_probe VALUES (zeroblob(200000));
+    DROP TABLE temp_file_probe;";
+
+/// Sets the cache of temporary tables to SQLite's default size, 2,000 KiB.
+const DEFAULT_TEMP_CACHE_SQL: &str = "PRAGMA temp.cache_size = -2000";
 
 /// Prefixes each of the comma-separated `columns` with `table`, for a statement that joins
 /// `table` to another table with columns of the same names.
@@ -622,20 +667,44 @@ mod tests {
         assert_eq!(statement.get_status(StatementStatus::RePrepare), 0);
     }
 
+    /// Reads the writer's `temp_store` (1 is FILE, 2 is MEMORY) and its cache size for
+    /// temporary tables.
+    fn temp_settings(store: &SqliteStore) -> (i64, i64) {
+        let conn = store.writer.lock();
+        let read = |pragma: &str| {
+            conn.query_row(pragma, [], |row| row.get::<_, i64>(0))
+                .expect("the setting reads")
+        };
+        (read("PRAGMA temp_store"), read("PRAGMA temp.cache_size"))
+    }
+
     /// An in-memory journal made imports that merged a large FTS5 segment take ten times as
-    /// long (see `configure`), and nothing else shows whether the setting holds.
+    /// long (see `choose_temp_store`), and nothing else shows whether the setting is in effect. The
+    /// machines that run the tests have a writable temporary directory.
     #[test]
     fn writer_keeps_large_journals_in_a_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path().join("store.db")).expect("the store opens");
+        let default_cache: i64 = rusqlite::Connection::open_in_memory()
+            .and_then(|conn| conn.query_row("PRAGMA temp.cache_size", [], |row| row.get(0)))
+            .expect("a new connection reads its cache size");
 
-        let temp_store: i64 = store
-            .writer
-            .lock()
-            .pragma_query_value(None, "temp_store", |row| row.get(0))
-            .expect("the setting reads");
+        let (temp_store, temp_cache) = temp_settings(&store);
 
-        assert_eq!(temp_store, 1, "1 is FILE, 2 is MEMORY");
+        assert_eq!(temp_store, 1, "FILE");
+        assert_eq!(
+            temp_cache, default_cache,
+            "the probe restores the cache size"
+        );
+    }
+
+    #[test]
+    fn in_memory_store_keeps_temporary_tables_in_memory() {
+        let store = SqliteStore::open_in_memory().expect("an in-memory store opens");
+
+        let (temp_store, _) = temp_settings(&store);
+
+        assert_eq!(temp_store, 2, "MEMORY");
     }
 
     #[test]

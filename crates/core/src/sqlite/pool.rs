@@ -216,6 +216,9 @@ impl ConnectionThreads {
     }
 
     /// Runs `call` on the connection of the first free thread and waits for its result.
+    ///
+    /// `call` must not call `run` itself: once every thread waits on such a call, no thread
+    /// is left to run the inner calls.
     pub(super) fn run<T: Send + 'static>(
         &self,
         call: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
