@@ -280,7 +280,7 @@ pub enum Error {
     },
 
     /// The database failed; the request itself may have been valid.
-    #[display("database error: {_0}")]
+    #[display("database error: {}", storage_message(_0))]
     #[from]
     Storage(rusqlite::Error),
 
@@ -300,6 +300,19 @@ pub enum Error {
     /// on a full disk.
     #[display("writing the output failed: {_0}")]
     Output(std::io::Error),
+}
+
+/// Returns rusqlite's message for `err`, with SQLite's extended result code when SQLite gave
+/// a message of its own, which names only the primary code. A bare `disk I/O error` is then,
+/// for example, `disk I/O error (extended code 6410)`, which `sqlite3.h` defines as
+/// `SQLITE_IOERR_GETTEMPPATH`: no writable temporary directory.
+fn storage_message(err: &rusqlite::Error) -> String {
+    match err {
+        rusqlite::Error::SqliteFailure(code, Some(message)) => {
+            format!("{message} (extended code {})", code.extended_code)
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Returns the indefinite article for a kind's name.
@@ -447,5 +460,27 @@ impl FieldError {
             | FieldError::NotFinite { field }
             | FieldError::OutOfRange { field, .. } => (*field).to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::Error;
+
+    #[test]
+    fn storage_error_names_extended_code() {
+        let failure = rusqlite::Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_IOERR_GETTEMPPATH),
+            Some("disk I/O error".to_owned()),
+        );
+
+        let message = Error::Storage(failure).to_string();
+
+        assert_eq!(
+            message,
+            "database error: disk I/O error (extended code 6410)"
+        );
     }
 }
