@@ -590,10 +590,14 @@ pub fn request_statements() -> Vec<(&'static str, &'static str)> {
         ("views::LINK_COUNTS_SQL", views::LINK_COUNTS_SQL),
         ("views::COUNTER_SQL", views::COUNTER_SQL),
         ("search::FIND_SQL", search::FIND_SQL),
+        ("search::FIND_SCORED_SQL", search::FIND_SCORED_SQL),
+        (
+            "search::FIND_SCORED_NO_IDF_SQL",
+            search::FIND_SCORED_NO_IDF_SQL,
+        ),
         ("search::FILTER_ENTRIES_SQL", search::FILTER_ENTRIES_SQL),
         ("search::FIND_FROM_SQL", search::FIND_FROM_SQL),
         ("search::WORD_MATCHES_SQL", search::WORD_MATCHES_SQL),
-        ("search::INDEX_RANK_SQL", search::INDEX_RANK_SQL),
         (
             "search::INDEX_RANK_NO_IDF_SQL",
             search::INDEX_RANK_NO_IDF_SQL,

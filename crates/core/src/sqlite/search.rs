@@ -3,7 +3,8 @@
 //!
 //! A search runs in three steps, each bounded by [`SEARCH_RANKED_MATCHES`] rather than by the
 //! size of the store: [`find`] the newest matches, [`rank`] them, and [`read_hits`] for the
-//! best of them. FTS5's bm25 counts the items that contain each word of the query, once per
+//! best of them. Most searches score the matches while they find them, in one statement
+//! ([`find_in_scope`]). FTS5's bm25 counts the items that contain each word of the query, once per
 //! query, by reading that word's whole match list. For a word in more items than are ranked,
 //! that read grows with the store, so the matches are ranked with [`bm25_no_idf`] instead,
 //! which skips the count. Counted among the ranked matches only, every word would be in
@@ -35,15 +36,17 @@ use crate::model::{
     SearchHit, SearchKind, SearchQuery, SearchResults,
 };
 
-/// The row ids of the newest matches of `?1`, which includes any `type` and `kind` filter,
-/// those with the highest row ids, which are the last added to the index. When `?3` is not
-/// `NULL`, only the nodes of that tree and the evidence linked to one or more of them.
+/// The part of the find statements after their result columns: the newest matches of `?1`,
+/// which includes any `type` and `kind` filter, those with the highest row ids, which are
+/// the last added to the index. When `?3` is not `NULL`, only the nodes of that tree and the
+/// evidence linked to one or more of them.
 ///
 /// `?2` is one more than [`SEARCH_RANKED_MATCHES`], so a match beyond them shows. FTS5 reads
 /// the match lists from their end and stops at the limit. The tree test reads the stored
 /// row of each match, so it runs only for words with few matches.
-pub(super) const FIND_SQL: &str = "
-    SELECT rowid
+macro_rules! find_newest {
+    () => {
+        "
     FROM search_index
     WHERE search_index MATCH ?1
       AND (?3 IS NULL
@@ -52,7 +55,29 @@ pub(super) const FIND_SQL: &str = "
                    SELECT 1 FROM links JOIN nodes ON nodes.id = links.node_id
                    WHERE links.evidence_id = search_index.entity_id AND nodes.tree_id = ?3)))
     ORDER BY rowid DESC
-    LIMIT ?2";
+    LIMIT ?2"
+    };
+}
+
+/// The row ids of the newest matches, as [`find_newest`] describes them.
+pub(super) const FIND_SQL: &str = concat!("SELECT rowid", find_newest!());
+
+/// [`FIND_SQL`] with each match's bm25 score.
+///
+/// The bm25 weights follow the table's columns. The four unindexed columns and `facets` get
+/// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most. Scoring the matches while finding them reads their match lists once. [`rank`] reads them
+/// a second time, for the found row ids, which took about a quarter of a common-word search.
+pub(super) const FIND_SCORED_SQL: &str = concat!(
+    "SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)",
+    find_newest!()
+);
+
+/// [`FIND_SCORED_SQL`] with [`bm25_no_idf`], for a search with a word in more items than a
+/// search ranks.
+pub(super) const FIND_SCORED_NO_IDF_SQL: &str = concat!(
+    "SELECT rowid, bm25_no_idf(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)",
+    find_newest!()
+);
 
 /// The row ids of the newest `?2` entries that pass the filters `?1`, newest first.
 ///
@@ -114,22 +139,11 @@ pub(super) const FIND_IN_TABLE_SQL: &str = "
 pub(super) const WORD_MATCHES_SQL: &str =
     "SELECT 1 FROM search_index WHERE search_index MATCH ?1 LIMIT ?2";
 
-/// The bm25 scores of the found matches, whose row ids `?4` lists as a JSON array, in the
-/// index.
+/// The [`bm25_no_idf`] scores of the found matches, whose row ids `?4` lists as a JSON
+/// array, in the index, weighted as in [`FIND_SCORED_SQL`].
 ///
-/// The bm25 weights follow the table's columns. The four unindexed columns and `facets` get
-/// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most. `?2` and
-/// `?3`, the lowest and highest of the row ids, let FTS5 skip the rest of its index. The `+`
-/// keeps the `IN` list from FTS5, which would run the match once per id.
-pub(super) const INDEX_RANK_SQL: &str = "
-    SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
-    FROM search_index
-    WHERE search_index MATCH ?1
-      AND rowid BETWEEN ?2 AND ?3
-      AND +rowid IN (SELECT value FROM json_each(?4))";
-
-/// [`INDEX_RANK_SQL`] with [`bm25_no_idf`] in place of `bm25`, for a search with a word
-/// in more items than a search ranks.
+/// `?2` and `?3`, the lowest and highest of the row ids, let FTS5 skip the rest of its index.
+/// The `+` keeps the `IN` list from FTS5, which would run the match once per id.
 pub(super) const INDEX_RANK_NO_IDF_SQL: &str = "
     SELECT rowid, bm25_no_idf(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
     FROM search_index
@@ -137,8 +151,8 @@ pub(super) const INDEX_RANK_NO_IDF_SQL: &str = "
       AND rowid BETWEEN ?2 AND ?3
       AND +rowid IN (SELECT value FROM json_each(?4))";
 
-/// The fields of the best matches, chosen as in [`INDEX_RANK_SQL`], and a snippet of each
-/// one's best-matching column.
+/// The fields of the best matches, chosen as in [`INDEX_RANK_NO_IDF_SQL`], and a snippet of
+/// each one's best-matching column.
 pub(super) const INDEX_HITS_SQL: &str = "
     SELECT rowid, entity_type, entity_id, kind, title, tree_id,
            snippet(search_index, -1, '**', '**', '…', 16)
@@ -165,7 +179,7 @@ pub(super) const MATCHES_TABLE_SQL: &str = "
         tokenize = 'unicode61 remove_diacritics 2'
     )";
 
-/// [`INDEX_RANK_SQL`] on the matches table.
+/// [`INDEX_RANK_NO_IDF_SQL`] with bm25, on the matches table.
 pub(super) const TABLE_RANK_SQL: &str = "
     SELECT rowid, bm25(search_matches, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)
     FROM temp.search_matches
@@ -181,31 +195,6 @@ pub(super) const TABLE_HITS_SQL: &str = "
     WHERE search_matches MATCH ?1
       AND rowid BETWEEN ?2 AND ?3
       AND +rowid IN (SELECT value FROM json_each(?4))";
-
-/// The table that a search ranks its found matches in, as its two statements.
-struct Ranking {
-    rank_sql: &'static str,
-    hits_sql: &'static str,
-}
-
-/// Ranks in `search_index`, where bm25 counts each word's items in the whole index.
-const IN_INDEX: Ranking = Ranking {
-    rank_sql: INDEX_RANK_SQL,
-    hits_sql: INDEX_HITS_SQL,
-};
-
-/// Ranks in `search_index` with every word weighted alike, for a word in more items than a
-/// search ranks.
-const IN_INDEX_NO_IDF: Ranking = Ranking {
-    rank_sql: INDEX_RANK_NO_IDF_SQL,
-    hits_sql: INDEX_HITS_SQL,
-};
-
-/// Ranks in the table of [`MATCHES_TABLE_SQL`], where bm25 counts only the tree's members.
-const IN_MATCHES_TABLE: Ranking = Ranking {
-    rank_sql: TABLE_RANK_SQL,
-    hits_sql: TABLE_HITS_SQL,
-};
 
 /// Adds the FTS5 functions that the statements of this module call to `conn`.
 pub(super) fn add_functions(conn: &Connection) -> Result<()> {
@@ -226,18 +215,27 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
         trees::ensure_exists(&tx, tree_id)?;
     }
     let common = has_common_word(&tx, &words)?;
-    let (mut found, ranking) = find_in_scope(&tx, query, &expression, common)?;
+    let (found, hits_sql) = find_in_scope(&tx, query, &expression, common)?;
     let all_matches_ranked = found.len() <= SEARCH_RANKED_MATCHES as usize;
-    found.truncate(SEARCH_RANKED_MATCHES as usize);
-    let Some(found) = Chosen::new(&found) else {
-        return Ok(SearchResults {
-            items: Vec::new(),
-            all_matches_ranked,
-        });
-    };
 
-    let best = rank(&tx, ranking, &expression, &found, query.limit)?;
-    let items = read_hits(&tx, ranking, &expression, &best)?;
+    let ranked = SEARCH_RANKED_MATCHES as usize;
+    let best = match found {
+        Found::Unscored {
+            mut rowids,
+            rank_sql,
+        } => {
+            rowids.truncate(ranked);
+            match Chosen::new(&rowids) {
+                Some(chosen) => rank(&tx, rank_sql, &expression, &chosen, query.limit)?,
+                None => Vec::new(),
+            }
+        }
+        Found::Scored(mut scored) => {
+            scored.truncate(ranked);
+            best_of(scored, query.limit)
+        }
+    };
+    let items = read_hits(&tx, hits_sql, &expression, &best)?;
 
     // Rolling back empties the matches table for the next search, faster than a delete.
     tx.rollback()?;
@@ -332,48 +330,75 @@ fn filter_expression(query: &SearchQuery) -> Option<String> {
     (!facets.is_empty()).then(|| facets.join(" AND "))
 }
 
+/// The newest matches that a search found, newest first.
+enum Found {
+    /// Their row ids, for [`rank`] to score with the statement `rank_sql`.
+    Unscored {
+        rowids: Vec<i64>,
+        rank_sql: &'static str,
+    },
+    /// Their row ids with their scores.
+    Scored(Vec<(i64, f64)>),
+}
+
+impl Found {
+    fn len(&self) -> usize {
+        match self {
+            Self::Unscored { rowids, .. } => rowids.len(),
+            Self::Scored(scored) => scored.len(),
+        }
+    }
+}
+
 /// Finds the newest matches of `expression` that pass the query's filters, and returns them
-/// with the table and function they are ranked with.
+/// with the statement that reads the hits, in the table they were found in.
 ///
-/// Without a tree filter, they are found and ranked in the index, with [`bm25_no_idf`] when
-/// a word is common. A common word with a `type` or `kind` filter is found by
-/// [`find_by_filters`]. With a tree filter and no common word, the matches are found and
-/// ranked in the index as well: every word then has at most [`SEARCH_RANKED_MATCHES`]
-/// matches, so testing each match for the tree reads few rows. With a tree filter and a
-/// common word, this fills the matches table with the tree's members and finds and ranks
-/// them there with bm25.
+/// Without a tree filter, they are found and scored in the index in one statement, with
+/// [`bm25_no_idf`] when a word is common. A common word with a `type` or `kind` filter is
+/// found by [`find_by_filters`] and scored by [`rank`]. With a tree filter and no common
+/// word, the matches are found and scored in the index as well: every word then has at most
+/// [`SEARCH_RANKED_MATCHES`] matches, so testing each match for the tree reads few rows.
+/// With a tree filter and a common word, this fills the matches table with the tree's
+/// members and finds them there, for [`rank`] to score with bm25.
 fn find_in_scope(
     tx: &Connection,
     query: &SearchQuery,
     expression: &str,
     common: bool,
-) -> Result<(Vec<i64>, &'static Ranking)> {
+) -> Result<(Found, &'static str)> {
     let filtered = with_filters(expression, query);
 
     match (query.tree_id, common, filter_expression(query)) {
         (None, true, Some(filters)) => {
-            let found = find_by_filters(tx, &filtered, &filters)?;
-            Ok((found, &IN_INDEX_NO_IDF))
+            let rowids = find_by_filters(tx, &filtered, &filters)?;
+            let rank_sql = INDEX_RANK_NO_IDF_SQL;
+            Ok((Found::Unscored { rowids, rank_sql }, INDEX_HITS_SQL))
         }
         (Some(tree_id), true, _) => {
             tx.prepare_cached(COPY_TREE_SQL)?.execute([tree_id])?;
-            let found = find(
+            let rowids = find(
                 tx,
                 FIND_IN_TABLE_SQL,
                 &filtered,
                 params![filtered, FIND_LIMIT],
             )?;
-            Ok((found, &IN_MATCHES_TABLE))
+            let rank_sql = TABLE_RANK_SQL;
+            Ok((Found::Unscored { rowids, rank_sql }, TABLE_HITS_SQL))
         }
         _ => {
-            let found = find(
+            let sql = if common {
+                FIND_SCORED_NO_IDF_SQL
+            } else {
+                FIND_SCORED_SQL
+            };
+            let found = select(
                 tx,
-                FIND_SQL,
+                sql,
                 &filtered,
                 params![filtered, FIND_LIMIT, query.tree_id],
+                scored_row,
             )?;
-            let ranking = if common { &IN_INDEX_NO_IDF } else { &IN_INDEX };
-            Ok((found, ranking))
+            Ok((Found::Scored(found), INDEX_HITS_SQL))
         }
     }
 }
@@ -425,20 +450,36 @@ fn find_by_filters(tx: &Connection, filtered: &str, filters: &str) -> Result<Vec
     find(tx, FIND_SQL, filtered, params![filtered, FIND_LIMIT, Null])
 }
 
-/// Runs `sql`, [`FIND_SQL`] or [`FIND_IN_TABLE_SQL`], with `params` and returns the row ids
-/// it selects. `expression`, the text of `params` that FTS5 parses, names the search in an
-/// error.
+/// Runs `sql`, [`FIND_SQL`] or another statement that selects row ids only, with `params`
+/// and returns the row ids it selects.
 fn find(
     conn: &Connection,
     sql: &str,
     expression: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<i64>> {
+    select(conn, sql, expression, params, |row| row.get::<_, i64>(0))
+}
+
+/// Runs `sql` with `params` and returns its rows, each read by `read`. `expression`, the text
+/// of `params` that FTS5 parses, names the search in an error.
+fn select<T>(
+    conn: &Connection,
+    sql: &str,
+    expression: &str,
+    params: impl rusqlite::Params,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
     let mut statement = conn.prepare_cached(sql)?;
-    let rows = statement.query_map(params, |row| row.get::<_, i64>(0));
+    let rows = statement.query_map(params, read);
 
     rows.and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
         .map_err(|err| rejected(err, expression))
+}
+
+/// Reads a row of a statement that selects a row id and its score.
+fn scored_row(row: &Row<'_>) -> rusqlite::Result<(i64, f64)> {
+    Ok((row.get(0)?, row.get(1)?))
 }
 
 /// Returns whether one of `words` matches more items than a search ranks, counting each up
@@ -462,35 +503,40 @@ fn has_common_word(conn: &Connection, words: &[String]) -> Result<bool> {
     Ok(false)
 }
 
-/// Scores the found matches with the ranking's function and returns the best `limit` of them
-/// as row ids with their scores, best first. Equal scores keep the older match first.
+/// Scores the found matches with `rank_sql` and returns the best `limit` of them as row ids
+/// with their scores, best first. Equal scores keep the older match first.
 fn rank(
     conn: &Connection,
-    ranking: &Ranking,
+    rank_sql: &str,
     expression: &str,
     found: &Chosen,
     limit: u32,
 ) -> Result<Vec<(i64, f64)>> {
-    let mut statement = conn.prepare_cached(ranking.rank_sql)?;
-    let rows = statement.query_map(
+    let scored = select(
+        conn,
+        rank_sql,
+        expression,
         params![expression, found.lowest, found.highest, found.listed],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, f64>(1)?)),
-    );
-    let mut scored = rows
-        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(|err| rejected(err, expression))?;
+        scored_row,
+    )?;
 
+    Ok(best_of(scored, limit))
+}
+
+/// Returns the best `limit` of the scored matches, best first. Equal scores keep the older
+/// match first.
+fn best_of(mut scored: Vec<(i64, f64)>, limit: u32) -> Vec<(i64, f64)> {
     scored.sort_by(|(rowid_a, score_a), (rowid_b, score_b)| {
         score_a.total_cmp(score_b).then(rowid_a.cmp(rowid_b))
     });
     scored.truncate(limit.clamp(1, SEARCH_MAX_LIMIT) as usize);
-    Ok(scored)
+    scored
 }
 
 /// Reads the fields and snippets of the best matches, in the order of `best`.
 fn read_hits(
     conn: &Connection,
-    ranking: &Ranking,
+    hits_sql: &str,
     expression: &str,
     best: &[(i64, f64)],
 ) -> Result<Vec<SearchHit>> {
@@ -499,7 +545,7 @@ fn read_hits(
         return Ok(Vec::new());
     };
 
-    let mut statement = conn.prepare_cached(ranking.hits_sql)?;
+    let mut statement = conn.prepare_cached(hits_sql)?;
     let rows = statement.query_map(
         params![expression, chosen.lowest, chosen.highest, chosen.listed],
         from_row,
