@@ -31,13 +31,9 @@ impl ReaderPool {
     /// Opens `size` read-only connections to the database at `path`, which must exist and be
     /// in write-ahead-log mode.
     pub(super) fn open(path: &Path, size: usize, busy_timeout: Duration) -> Result<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut idle = Vec::with_capacity(size);
         for _ in 0..size {
-            let conn = Connection::open_with_flags(path, flags)?;
-            conn.busy_timeout(busy_timeout)?;
-            prepare_connection(&conn)?;
-            idle.push(conn);
+            idle.push(open_read_only(path, busy_timeout)?);
         }
 
         Ok(Self {
@@ -240,12 +236,18 @@ impl ConnectionThreads {
     }
 }
 
-/// Opens the read-only connection of one of [`ConnectionThreads`].
-fn open_thread_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+/// Opens a read-only connection to the database at `path`, ready for the store's statements.
+fn open_read_only(path: &Path, busy_timeout: Duration) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(busy_timeout)?;
     prepare_connection(&conn)?;
+    Ok(conn)
+}
+
+/// Opens the read-only connection of one of [`ConnectionThreads`].
+fn open_thread_connection(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+    let conn = open_read_only(path, busy_timeout)?;
     // Temporary tables, such as a search's copy of a tree, stay in memory.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
@@ -366,7 +368,7 @@ mod tests {
         let (release, released) = mpsc::channel::<()>();
         let released = Arc::new(std::sync::Mutex::new(released));
 
-        // Each call says that it started and then waits to be released, so the second call
+        // Each call reports that it started and then waits to be released, so the second call
         // starts only if another thread takes it while the first one waits.
         let callers: Vec<_> = (0..2)
             .map(|_| {
@@ -401,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn a_panicking_call_fails_and_the_thread_runs_the_next() {
+    fn threads_survive_a_panicking_call() {
         let dir = tempfile::tempdir().expect("temp dir");
         let threads = threads(&dir, 1);
 

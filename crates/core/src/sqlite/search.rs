@@ -216,9 +216,9 @@ pub(super) fn search(conn: &mut Connection, query: &SearchQuery) -> Result<Searc
     }
     let common = has_common_word(&tx, &words)?;
     let (found, hits_sql) = find_in_scope(&tx, query, &expression, common)?;
-    let all_matches_ranked = found.len() <= SEARCH_RANKED_MATCHES as usize;
-
     let ranked = SEARCH_RANKED_MATCHES as usize;
+    let all_matches_ranked = found.len() <= ranked;
+
     let best = match found {
         Found::Unscored {
             mut rowids,
