@@ -65,7 +65,9 @@ pub(super) const FIND_SQL: &str = concat!("SELECT rowid", find_newest!());
 /// [`FIND_SQL`] with each match's bm25 score.
 ///
 /// The bm25 weights follow the table's columns. The four unindexed columns and `facets` get
-/// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most. Scoring the matches while finding them reads their match lists once. [`rank`] reads them
+/// 0, and title, body and tags get 4, 1 and 2, so a word in a title counts most.
+///
+/// Scoring the matches while finding them reads their match lists once. [`rank`] reads them
 /// a second time, for the found row ids, which took about a quarter of a common-word search.
 pub(super) const FIND_SCORED_SQL: &str = concat!(
     "SELECT rowid, bm25(search_index, 0.0, 0.0, 0.0, 0.0, 4.0, 1.0, 2.0, 0.0)",
