@@ -8,8 +8,8 @@
 //!
 //! This function scores as `bm25` does with an inverse document frequency of 1 for every
 //! phrase. It reads only the current row's match positions and token count, and the table's
-//! row and token totals once per statement. Its arguments are `bm25`'s: the table, then one weight per column
-//! (1.0 for a column without one).
+//! row and token totals once per statement. Its arguments are `bm25`'s: the table, then one
+//! weight per column (1.0 for a column without one).
 //!
 //! rusqlite has no binding for FTS5's extension API, so this module calls it through
 //! `rusqlite::ffi`.
